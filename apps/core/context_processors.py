@@ -1,0 +1,17 @@
+from django.conf import settings
+
+from apps.core.navigation import navigation_for
+
+
+def shell(request):
+    """What the UI shell needs on every page: the site name, the user's role, navigation and unread notifications."""
+    user = getattr(request, "user", None)
+    data = {"SITE_NAME": settings.SITE_NAME, "EDGE_ID": settings.EDGE_ID, "EDGE_ROLE": settings.EDGE_ROLE,
+            "VERSION": settings.VERSION}
+    if user is not None and user.is_authenticated:
+        from apps.core.models import Notification
+
+        data["nav"] = navigation_for(user)
+        data["user_role"] = user.role
+        data["unread_notifications"] = Notification.objects.restrict(user, "view").filter(read_at__isnull=True).count()
+    return data

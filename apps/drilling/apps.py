@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DrillingConfig(AppConfig):
+    name = "apps.drilling"
+    label = "drilling"

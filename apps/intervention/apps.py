@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InterventionConfig(AppConfig):
+    name = "apps.intervention"
+    label = "intervention"

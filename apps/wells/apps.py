@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WellsConfig(AppConfig):
+    name = "apps.wells"
+    label = "wells"
+    verbose_name = "Wells, fields and sites"
+
+    def ready(self):
+        from apps.core.navigation import NavItem, register_nav
+
+        register_nav(NavItem("Fields", "wells:field-list", "wells.field"))
+        register_nav(NavItem("Sites", "wells:site-list", "wells.site"))
