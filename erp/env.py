@@ -10,8 +10,8 @@ secrets); the file wins over an empty variable, and giving both a non-empty ``NA
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from django.core.exceptions import ImproperlyConfigured
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.finance",
     "apps.hr",
     "apps.maintenance",
+    "apps.sync",
     "scada",
 ]
 
@@ -251,7 +252,9 @@ SPECTACULAR_SETTINGS = {
 # --- E-mail (notifications) -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)

@@ -1,3 +1,10 @@
+"""URLs. Each app's API (``<app>/api/urls.py``) mounts under /api/v1/<app>/ and its UI (``<app>/urls.py``) under
+/<app>/, discovered from INSTALLED_APPS, so adding an app needs no edit here."""
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -5,11 +12,25 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.accounts.api.urls import auth_urlpatterns
 from apps.core import health
 
-api_v1 = [
-    path("", include("apps.core.api.urls")),
-    path("accounts/", include("apps.accounts.api.urls")),
-    path("wells/", include("apps.wells.api.urls")),
-]
+
+def _has(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+PROJECT_APPS = [a for a in settings.INSTALLED_APPS if a.startswith("apps.") or a == "scada"]
+
+api_v1 = [path("", include("apps.core.api.urls"))]
+ui = []
+for _app in PROJECT_APPS:
+    _label = _app.rsplit(".", 1)[-1]
+    if _app != "apps.core" and _has(f"{_app}.api.urls"):
+        api_v1.append(path(f"{_label}/", include(f"{_app}.api.urls")))
+    if _app != "apps.core" and _has(f"{_app}.urls"):
+        _module = import_module(f"{_app}.urls")
+        ui.append(path(f"{_label}/", include(_module)))
 
 urlpatterns = [
     path("api/health", health.health, name="health"),
@@ -19,8 +40,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("apps.accounts.urls")),
-    path("wells/", include("apps.wells.urls")),
+    *ui,
     path("", include("apps.core.urls")),
 ]
 

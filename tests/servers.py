@@ -91,7 +91,7 @@ class PostgresServer(ManagedServer):
         initdb = find_binary("initdb", ("/usr/lib/postgresql/*/bin/initdb",))
         postgres = find_binary("postgres", ("/usr/lib/postgresql/*/bin/postgres",))
         if not initdb or not postgres:
-            raise RuntimeError("PostgreSQL server binaries not found: run `make test` (it installs them) or set DATABASE_URL")
+            raise RuntimeError("PostgreSQL binaries not found: run `make test` (it installs them) or set DATABASE_URL")
         data = self.tmp / "data"
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
@@ -102,7 +102,8 @@ class PostgresServer(ManagedServer):
         )
         self.proc = subprocess.Popen(
             self._cmd([
-                postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.tmp), "-c", "listen_addresses=127.0.0.1",
+                postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.tmp),
+                "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                 "-c", "max_connections=100", "-c", "shared_buffers=128MB",
             ]),

@@ -108,7 +108,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=100, blank=True, db_index=True, help_text="app_label.model")
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
     object_repr = models.CharField(max_length=200, blank=True)
-    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="{field: [before, after]}")
+    changes = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="{field: [before, after]}"
+    )
     message = models.TextField(blank=True)
     field_code = models.CharField(max_length=64, blank=True, db_index=True)
     site_code = models.CharField(max_length=64, blank=True, db_index=True)

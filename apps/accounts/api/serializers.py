@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.accounts.choices import Role, ScopeKind
@@ -67,6 +68,6 @@ class UserSerializer(serializers.ModelSerializer):
             probe = self.instance or User(username=attrs.get("username", ""))
             try:
                 validate_password(password, probe)
-            except Exception as exc:  # django.core.exceptions.ValidationError
-                raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))})
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)})
         return attrs

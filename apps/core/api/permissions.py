@@ -41,5 +41,6 @@ class RolePermission(BasePermission):
             return False
         allowed = can(user, model, action)
         if not allowed:
-            self.message = f"Your role ({getattr(user, 'role', None) or 'none'}) may not {action} {model._meta.verbose_name_plural}."
+            role = getattr(user, "role", None) or "none"
+            self.message = f"Your role ({role}) may not {action} {model._meta.verbose_name_plural}."
         return allowed
