@@ -6,7 +6,7 @@ from django.db import models
 from apps.core import rbac
 from apps.core.models import BaseModel
 from apps.core.permissions import FieldScope
-from apps.wells.choices import SiteKind
+from apps.wells.choices import SiteKind, WellStatus, WellType
 
 code_validator = RegexValidator(r"^[A-Z0-9][A-Z0-9_-]{0,31}$", "Use 1-32 upper-case letters, digits, '-' or '_'.")
 
@@ -53,3 +53,26 @@ class Site(BaseModel):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+class Well(BaseModel):
+    """A well: the unit every ERP and SCADA record hangs from. Depths of its wellbores refer to its datum (RKB).
+
+    The wells issue adds wellbores, completions, trajectories, status history and the rest; this is the core that
+    other apps (SCADA tags, AFEs, equipment) link to.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="wells")
+    name = models.CharField(max_length=64, unique=True, help_text="Short name used on the site, e.g. W01.")
+    uwi = models.CharField("UWI / API number", max_length=32, unique=True)
+    well_type = models.CharField(max_length=16, choices=WellType.choices, default=WellType.PRODUCER)
+    status = models.CharField(max_length=16, choices=WellStatus.choices, default=WellStatus.PLANNED)
+
+    scope = FieldScope("site__field__code", site="site__code")
+    rbac = rbac.OPERATOR_WRITES
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
