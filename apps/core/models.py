@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 
 from apps.core import rbac
 from apps.core.choices import AuditAction, AuditChannel, Severity
@@ -75,7 +75,13 @@ class BaseModel(AuditSnapshotMixin, models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | {"updated_at", "updated_by"}
-        super().save(*args, **kwargs)
+        # The change and what its post_save handlers write (audit row, sync outbox event) commit together or not at all.
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().delete(*args, **kwargs)
 
 
 class AppendOnlyQuerySet(models.QuerySet):
