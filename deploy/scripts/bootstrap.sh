@@ -45,6 +45,7 @@ if [ "$want_servers" = 1 ]; then
   if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then pkgs+=(postgresql); fi
   command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || pkgs+=(mosquitto)
+  command -v socat >/dev/null 2>&1 || pkgs+=(socat)  # serial pseudo-terminal pairs for the Modbus RTU tests
   if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 fi
 
