@@ -18,6 +18,8 @@ from apps.core.rbac import ADMIN, ROLES, model_policy
 
 __all__ = ["world", "personas", "api_for", "anon_api", "ApiContract", "allowed", "jwt_client"]
 
+PASSWORD = "Persona-pass-2026"
+
 
 def jwt_client(user) -> APIClient:
     """An API client carrying a real JWT access token for ``user`` (exercises the real authentication path)."""
