@@ -76,6 +76,11 @@ def handler404(request, exception=None):
 
 
 def handler403(request, exception=None):
+    from apps.core.audit import record
+    from apps.core.choices import AuditAction
+
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        record(AuditAction.PERMISSION_DENIED, message=f"{request.method} {request.path}")
     if _is_api(request):
         return json_error_view(403, "permission_denied", "Your role does not allow this action.")(request)
     return render(request, "errors/403.html", status=403)
