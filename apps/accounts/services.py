@@ -55,6 +55,8 @@ def lock_state(username: str, ip: str | None) -> LockState:
 
 
 def register_failure(username: str, ip: str | None) -> LockState:
+    # Failures older than the window no longer count: prune them so a password-spraying run cannot grow the table.
+    LoginFailure.objects.filter(at__lt=_window_start()).delete()
     LoginFailure.objects.create(username=username[:150], ip=ip, at=timezone.now())
     record(AuditAction.LOGIN_FAILED, actor_name=username[:150] or "?", object_type="accounts.user",
            object_repr=username[:200], message="Wrong username or password.")

@@ -174,3 +174,19 @@ def test_inactive_user_cannot_log_in(users):
     users["viewer"].is_active = False
     users["viewer"].save()
     assert login(APIClient(), "viewer1").status_code == 401
+
+
+def test_lock_lifts_after_the_window_and_old_failures_are_pruned(users):
+    from apps.accounts.models import LoginFailure
+
+    client = APIClient()
+    for _ in range(10):
+        login(client, "operator1", "wrong")
+    assert login(client, "operator1").status_code == 429
+    # Age every failure past the 15-minute window: the lock lifts by itself.
+    from django.utils import timezone
+
+    LoginFailure.objects.update(at=timezone.now() - timedelta(minutes=16))
+    login(client, "someone-else", "wrong")  # any new failure prunes the expired rows
+    assert LoginFailure.objects.filter(username="operator1").count() == 0
+    assert login(client, "operator1").status_code == 200
