@@ -73,7 +73,26 @@ def notify(
     ]
     if to_email:
         transaction.on_commit(lambda: send_notification_emails(to_email))
+    if created:
+        transaction.on_commit(lambda: push_notifications(created))
     return created
+
+
+def push_notifications(notifications: list[Notification]) -> None:
+    """Tell the recipients' open pages (websocket group per user); a missing channel layer is not an error."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for n in notifications:
+        payload = {"id": str(n.pk), "subject": n.subject, "severity": n.severity, "link": n.link}
+        try:
+            async_to_sync(layer.group_send)(f"notifications-{n.recipient_id}",
+                                            {"type": "notification.created", "notification": payload})
+        except Exception as exc:  # noqa: BLE001 - a down Redis must not fail the transaction that notified
+            log.warning("could not push notification %s: %s", n.pk, exc)
 
 
 def send_notification_emails(notification_ids: list) -> int:
