@@ -275,3 +275,25 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}, "daphne": {"level": "WARNING"}},
 }
 
+
+
+# --- ERP business: inventory, finance, HR, maintenance (issue 4) -------------------------------------------------
+from erp.env import env_float  # noqa: E402
+
+FINANCE_AFE_WARNING_PERCENT = env_int("FINANCE_AFE_WARNING_PERCENT", 90, minimum=1, maximum=200)
+FINANCE_APPROVAL_LIMITS = {  # role -> largest AFE/supplement amount it may approve (admin: unlimited)
+    "supervisor": env_int("FINANCE_SUPERVISOR_APPROVAL_LIMIT", 500_000, minimum=0),
+}
+FINANCE_INVOICE_TOLERANCE_PERCENT = env_int("FINANCE_INVOICE_TOLERANCE_PERCENT", 0, minimum=0, maximum=50)
+HR_CERT_EXPIRY_NOTICE_DAYS = env_int("HR_CERT_EXPIRY_NOTICE_DAYS", 30, minimum=1, maximum=365)
+HR_DAILY_REGULAR_HOURS = env_int("HR_DAILY_REGULAR_HOURS", 12, minimum=1, maximum=24)
+HR_OVERTIME_MULTIPLIER = env_float("HR_OVERTIME_MULTIPLIER", 1.5, minimum=1.0)
+HR_ROTATION_DAILY_ALLOWANCE = env_int("HR_ROTATION_DAILY_ALLOWANCE", 50, minimum=0)
+MAINTENANCE_PM_LEAD_DAYS = env_int("MAINTENANCE_PM_LEAD_DAYS", 7, minimum=0, maximum=365)
+CELERY_BEAT_SCHEDULE.update({
+    "maintenance-generate-pm": {"task": "apps.maintenance.tasks.generate_preventive_work_orders",
+                                "schedule": env_int("MAINTENANCE_PM_INTERVAL_SECONDS", 3600, minimum=60)},
+    "hr-certificate-expiry": {"task": "apps.hr.tasks.notify_expiring_certificates",
+                              "schedule": env_int("HR_CERT_CHECK_INTERVAL_SECONDS", 86400, minimum=60)},
+})
+# --- END issue 4 ---
