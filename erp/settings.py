@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.hr",
     "apps.maintenance",
     "apps.sync",
+    "apps.ops",
     "scada",
 ]
 
@@ -269,8 +270,21 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "E
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # JSON lines on stdout with the request id; secrets are redacted by the formatter (apps/ops/logs.py).
+    # LOG_FORMAT=plain gives human-readable lines for development.
+    "filters": {"request_id": {"()": "apps.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "apps.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": env_str("LOG_FORMAT", "json", choices=("json", "plain")),
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "daphne": {"level": "WARNING"}},
 }
@@ -297,3 +311,49 @@ CELERY_BEAT_SCHEDULE.update({
                               "schedule": env_int("HR_CERT_CHECK_INTERVAL_SECONDS", 86400, minimum=60)},
 })
 # --- END issue 4 ---
+
+# --- Operations: backup, updates, metrics, hardening (apps/ops, docs/operations.md) ---
+OPS_BACKUP_DIR = Path(env_str("OPS_BACKUP_DIR", str(VAR_DIR / "backups")))
+OPS_BACKUP_KEEP = env_int("OPS_BACKUP_KEEP", 30, minimum=1)
+OPS_BACKUP_PASSPHRASE = env_str("OPS_BACKUP_PASSPHRASE", "")
+OPS_BACKUP_HOUR = env_int("OPS_BACKUP_HOUR", 2, minimum=0, maximum=23)
+OPS_BACKUP_MINUTE = env_int("OPS_BACKUP_MINUTE", 15, minimum=0, maximum=59)
+OPS_PG_BIN_DIR = env_str("OPS_PG_BIN_DIR", "")
+if env_bool("OPS_BACKUP_SCHEDULE", True):
+    from celery.schedules import crontab
+
+    CELERY_BEAT_SCHEDULE["ops-daily-backup"] = {
+        "task": "apps.ops.tasks.daily_backup",
+        "schedule": crontab(hour=OPS_BACKUP_HOUR, minute=OPS_BACKUP_MINUTE),
+    }
+# Signed updates: the release's Ed25519 public key (PEM or raw base64), and where bundles are unpacked.
+OPS_UPDATE_PUBLIC_KEY = env_str("OPS_UPDATE_PUBLIC_KEY", "")
+OPS_UPDATE_DIR = Path(env_str("OPS_UPDATE_DIR", str(VAR_DIR / "updates")))
+# /metrics: admin/scada credentials, or any client in these networks (CIDRs).
+OPS_METRICS_NETWORKS = env_list("OPS_METRICS_NETWORKS", [])
+
+# Hardening. HTTPS_ONLY=1 (behind TLS) turns on the redirect, HSTS and secure cookies; `make check-deploy` shows it.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^api/ready$", r"^metrics$"]  # probes and scrapes inside the cluster
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
+CSRF_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+OPS_CSP = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+OPS_CSP_RELAXED = OPS_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+OPS_CSP_RELAXED_PATHS = ["/api/docs/"]
+MIDDLEWARE = [
+    "apps.ops.middleware.RequestMetricsMiddleware",
+    *MIDDLEWARE,
+    "apps.ops.middleware.SecurityHeadersMiddleware",
+]
+# --- end of operations ---

@@ -35,6 +35,7 @@ for _app in PROJECT_APPS:
 urlpatterns = [
     path("api/health", health.health, name="health"),
     path("api/ready", health.ready, name="ready"),
+    path("metrics", include("apps.ops.metrics_urls")),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
