@@ -1,0 +1,83 @@
+from rest_framework import serializers
+
+from apps.core.api.base import ScopedModelSerializer
+from scada import protocols
+from scada.models import Device, Tag, WriteCommand
+
+
+class DeviceSerializer(ScopedModelSerializer):
+    site_code = serializers.CharField(source="site.code", read_only=True)
+
+    class Meta:
+        model = Device
+        fields = ["id", "site", "site_code", "name", "description", "protocol", "connection", "poll_interval_ms",
+                  "stale_after_intervals", "enabled", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        protocol = attrs.get("protocol", getattr(self.instance, "protocol", None))
+        connection = attrs.get("connection", getattr(self.instance, "connection", None))
+        try:
+            attrs["connection"] = protocols.validate_connection(protocol, connection)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"connection": exc.detail})
+        return attrs
+
+
+class TagSerializer(ScopedModelSerializer):
+    device_name = serializers.CharField(source="device.name", read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ["id", "key", "name", "description", "device", "device_name", "address", "data_type", "scaling",
+                  "raw_low", "raw_high", "eng_low", "eng_high", "unit", "deadband", "deadband_mode",
+                  "max_interval_s", "writable", "enabled", "well", "equipment", "created_at", "updated_at"]
+        read_only_fields = ["key", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        device = attrs.get("device", getattr(self.instance, "device", None))
+        address = attrs.get("address", getattr(self.instance, "address", None))
+        data_type = attrs.get("data_type", getattr(self.instance, "data_type", None))
+        if device is not None:
+            try:
+                connection = protocols.validate_connection(device.protocol, device.connection)
+            except serializers.ValidationError:
+                connection = {}
+            try:
+                attrs["address"] = protocols.validate_address(device.protocol, address, connection, data_type)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"address": exc.detail})
+        return attrs
+
+
+class WriteCommandSerializer(ScopedModelSerializer):
+    tag_name = serializers.CharField(source="tag.name", read_only=True)
+    requested_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = WriteCommand
+        fields = ["id", "tag", "tag_name", "value", "status", "reason", "completed_at", "requested_by",
+                  "created_at", "updated_at"]
+        read_only_fields = ["status", "reason", "completed_at", "created_at", "updated_at"]
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    max_points = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+
+        end = attrs.get("end") or timezone.now()
+        start = attrs.get("start") or end - timedelta(hours=1)
+        if start >= end:
+            raise serializers.ValidationError({"start": ["Must be before end."]})
+        limit = settings.SCADA_HISTORY_MAX_POINTS
+        max_points = attrs.get("max_points", 500)
+        if max_points > limit:
+            raise serializers.ValidationError({"max_points": [f"At most {limit}."]})
+        return {"start": start, "end": end, "max_points": max_points, "raw": "max_points" not in attrs}

@@ -1,0 +1,112 @@
+import csv
+
+from django.http import StreamingHttpResponse
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.api.base import ScopedModelViewSet
+from apps.core.api.exceptions import Conflict
+from scada import historian
+from scada.api.serializers import DeviceSerializer, HistoryQuerySerializer, TagSerializer, WriteCommandSerializer
+from scada.choices import Quality, WriteStatus
+from scada.filters import DeviceFilter, TagFilter, WriteCommandFilter
+from scada.models import Device, Tag, WriteCommand
+
+
+class DeviceViewSet(ScopedModelViewSet):
+    queryset = Device.objects.select_related("site")
+    serializer_class = DeviceSerializer
+    filterset_class = DeviceFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "protocol", "created_at"]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class TagViewSet(ScopedModelViewSet):
+    """Tags; ``/tags/<id>/history/`` downsampled history (min/avg/max buckets), ``/tags/<id>/history/csv/`` export."""
+
+    queryset = Tag.objects.select_related("device")
+    serializer_class = TagSerializer
+    filterset_class = TagFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "key", "created_at"]
+
+    def _query(self, request):
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        tag = self.get_object()
+        q = self._query(request)
+        data = historian.history(tag.key, q["start"], q["end"], q["max_points"])
+        return Response({"tag": tag.name, "unit": tag.unit, "start": q["start"], "end": q["end"], **data})
+
+    @action(detail=True, methods=["get"], url_path="history/csv")
+    def history_csv(self, request, pk=None):
+        """CSV of the raw rows (or of the buckets when max_points is given)."""
+        tag = self.get_object()
+        q = self._query(request)
+        writer = csv.writer(_Echo())
+        labels = dict(Quality.choices)
+
+        def rows():
+            if q["raw"]:
+                yield writer.writerow(["timestamp", "tag", "value", "unit", "quality"])
+                for ts, value, quality in historian.raw_rows(tag.key, q["start"], q["end"], limit=1_000_000):
+                    yield writer.writerow([ts.isoformat(), tag.name, "" if value is None else repr(value), tag.unit,
+                                           labels.get(quality, quality)])
+            else:
+                data = historian.history(tag.key, q["start"], q["end"], q["max_points"])
+                yield writer.writerow(["timestamp", "tag", "min", "avg", "max", "count", "unit"])
+                for p in data["points"]:
+                    if "min" in p:
+                        yield writer.writerow([p["ts"], tag.name, p["min"], p["avg"], p["max"], p["count"], tag.unit])
+                    else:
+                        yield writer.writerow([p["ts"], tag.name, p["value"], p["value"], p["value"], 1, tag.unit])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{tag.name}-history.csv"'
+        return response
+
+
+class WriteCommandViewSet(ScopedModelViewSet):
+    """Setpoint writes. A write can be changed only while PENDING; the gateway completes it."""
+
+    queryset = WriteCommand.objects.select_related("tag", "created_by")
+    serializer_class = WriteCommandSerializer
+    filterset_class = WriteCommandFilter
+    ordering_fields = ["created_at", "status"]
+
+    def perform_update(self, serializer):
+        if serializer.instance.status != WriteStatus.PENDING:
+            raise Conflict(f"The write is already {serializer.instance.status}.")
+        super().perform_update(serializer)
+
+
+class ValueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Current value, quality and source timestamp of every tag in the user's scope (telemetry: ``.values()``)."""
+
+    queryset = Tag.objects.all()
+    filterset_class = TagFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        return Tag.objects.restrict(self.request.user, "view").filter(enabled=True)
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset()).order_by("key").values(
+            "id", "key", "name", "unit", "current__value", "current__quality", "current__ts")
+        labels = dict(Quality.choices)
+        results = [{
+            "tag": str(r["id"]), "key": r["key"], "name": r["name"], "unit": r["unit"], "value": r["current__value"],
+            "quality": labels[r["current__quality"] if r["current__quality"] is not None else Quality.BAD],
+            "ts": r["current__ts"],
+        } for r in rows]
+        return Response({"count": len(results), "results": results})

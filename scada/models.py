@@ -1,0 +1,278 @@
+"""SCADA configuration (devices, tags, setpoint writes) and telemetry (current values, the historian).
+
+Configuration models are BaseModels: UUID keys, audit, field/site scope through the device's site.
+Telemetry is narrow and hot: ``CurrentValue`` (one row per tag) and ``HistorianSample`` (ts, integer tag key, value,
+quality) are plain tables, never audited. The historian table is created by migration 0002 for the database found
+at migrate time (TimescaleDB hypertable, PostgreSQL daily range partitions, or a plain SQLite table): see
+scada/historian.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from rest_framework.exceptions import ValidationError as DRFValidationError
+
+from apps.core import rbac
+from apps.core.models import BaseModel, ScopedManager
+from apps.core.permissions import FieldScope
+from scada import protocols
+from scada.choices import (
+    MODBUS_PROTOCOLS,
+    DataType,
+    DeadbandMode,
+    Protocol,
+    Quality,
+    RegisterType,
+    Scaling,
+    WriteStatus,
+)
+
+CONFIG_POLICY = {**rbac.SUPERVISOR_WRITES, rbac.SCADA: rbac.READ}
+TELEMETRY_POLICY = {**rbac.READ_ONLY, rbac.SCADA: rbac.READ}
+
+tag_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$", "Use letters, digits, '.', '_' or '-' (e.g. W01.THP).")
+
+
+class Device(BaseModel):
+    """A data source: an RTU/PLC (Modbus TCP/RTU), an OPC-UA server, an MQTT edge node, an HTTP or CSV feed.
+
+    ``connection`` holds the protocol's settings, validated by scada.protocols (host, port, unit id, timeouts, word
+    order and 0/1-based addressing for Modbus; endpoint and security mode for OPC-UA; topic prefix for MQTT).
+    """
+
+    site = models.ForeignKey("wells.Site", on_delete=models.PROTECT, related_name="scada_devices")
+    name = models.CharField(max_length=64, unique=True, validators=[tag_name_validator], help_text="e.g. RTU-1")
+    description = models.CharField(max_length=200, blank=True)
+    protocol = models.CharField(max_length=16, choices=Protocol.choices)
+    connection = models.JSONField(default=dict, blank=True, help_text="Protocol settings (see docs/scada.md).")
+    poll_interval_ms = models.PositiveIntegerField(
+        default=1000, validators=[MinValueValidator(50), MaxValueValidator(3_600_000)],
+        help_text="Poll period (Modbus, OPC-UA sampling) or expected publish period (MQTT, HTTP, CSV).")
+    stale_after_intervals = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="A tag not updated for this many intervals turns Stale.")
+    enabled = models.BooleanField(default=True)
+
+    scope = FieldScope("site__field__code", site="site__code")
+    rbac = CONFIG_POLICY
+    audit_exclude = ()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["protocol", "enabled"])]
+
+    def __str__(self):
+        return self.name
+
+    def settings(self) -> dict:
+        """The validated connection settings with defaults (raises DRF ValidationError on a bad configuration)."""
+        return protocols.validate_connection(self.protocol, self.connection)
+
+    def clean(self):
+        super().clean()
+        try:
+            self.connection = protocols.validate_connection(self.protocol, self.connection)
+        except DRFValidationError as exc:
+            raise ValidationError({"connection": protocols.flat_errors(exc.detail)})
+
+    @property
+    def is_modbus(self) -> bool:
+        return self.protocol in MODBUS_PROTOCOLS
+
+
+class Tag(BaseModel):
+    """A point: one value of one device, with its address, scaling, deadband and links to a well or equipment.
+
+    ``key`` is a compact integer (assigned on creation, never reused) that the historian and the sample stream use
+    instead of the UUID. Scaling: ``linear`` maps raw_low..raw_high to eng_low..eng_high; ``ma_4_20`` reads a loop
+    current as raw counts (raw_low at 4 mA, raw_high at 20 mA), flags NE43 faults (< 3.6 mA or > 21 mA) as Bad and maps
+    4..20 mA to eng_low..eng_high (value = LRV + (mA - 4) / 16 x span).
+    """
+
+    key = models.PositiveIntegerField(unique=True, editable=False, help_text="Compact historian key.")
+    name = models.CharField(max_length=100, unique=True, validators=[tag_name_validator])
+    description = models.CharField(max_length=200, blank=True)
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="tags")
+    address = models.JSONField(
+        default=dict, blank=True,
+        help_text="Modbus {register_type, address}; OPC-UA {node_id}; MQTT/HTTP {key}; CSV {column}.")
+    data_type = models.CharField(max_length=8, choices=DataType.choices, default=DataType.FLOAT32)
+    scaling = models.CharField(max_length=8, choices=Scaling.choices, default=Scaling.NONE)
+    raw_low = models.FloatField(null=True, blank=True)
+    raw_high = models.FloatField(null=True, blank=True)
+    eng_low = models.FloatField(null=True, blank=True, help_text="Lower range value (LRV), engineering units.")
+    eng_high = models.FloatField(null=True, blank=True, help_text="Upper range value (URV), engineering units.")
+    unit = models.CharField(max_length=16, blank=True, help_text="Engineering unit, e.g. bar, degC, A, Hz, %.")
+    deadband = models.FloatField(default=0.0, validators=[MinValueValidator(0)])
+    deadband_mode = models.CharField(max_length=8, choices=DeadbandMode.choices, default=DeadbandMode.ABSOLUTE)
+    max_interval_s = models.PositiveIntegerField(
+        default=900, validators=[MinValueValidator(1)],
+        help_text="A historian record is written at least this often even without change.")
+    writable = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    well = models.ForeignKey("wells.Well", null=True, blank=True, on_delete=models.SET_NULL, related_name="scada_tags")
+    equipment = models.ForeignKey("maintenance.Equipment", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="scada_tags")
+
+    scope = FieldScope("device__site__field__code", site="device__site__code")
+    rbac = CONFIG_POLICY
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["device", "enabled"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.scaling == Scaling.MA_4_20:
+            self.raw_low = 4000.0 if self.raw_low is None else self.raw_low
+            self.raw_high = 20000.0 if self.raw_high is None else self.raw_high
+        if self.key is None:
+            with transaction.atomic():
+                last = Tag.objects.select_for_update().order_by("-key").values_list("key", flat=True).first()
+                self.key = (last or 0) + 1
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
+    # -- validation ---------------------------------------------------------------------------------------------
+    def clean(self):
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        device = self.device if self.device_id else None
+        if device is not None:
+            try:
+                connection = protocols.validate_connection(device.protocol, device.connection)
+            except DRFValidationError:
+                connection = {}
+            try:
+                self.address = protocols.validate_address(device.protocol, self.address, connection, self.data_type)
+            except DRFValidationError as exc:
+                errors["address"] = protocols.flat_errors(exc.detail)
+            if self.writable and device.is_modbus and isinstance(self.address, dict):
+                if self.address.get("register_type") not in (RegisterType.COIL, RegisterType.HOLDING):
+                    errors["writable"] = ["Only coils and holding registers can be written."]
+            for link in ("well", "equipment"):
+                obj = getattr(self, link) if getattr(self, f"{link}_id") else None
+                if obj is not None and obj.site_id != device.site_id:
+                    errors[link] = [f"The {link} is on another site than the device."]
+        if self.scaling != Scaling.NONE:
+            for name in ("raw_low", "raw_high", "eng_low", "eng_high"):
+                if getattr(self, name) is None and not (self.scaling == Scaling.MA_4_20 and name.startswith("raw")):
+                    errors.setdefault(name, []).append("Required by this scaling.")
+            if self.data_type == DataType.BOOL:
+                errors.setdefault("scaling", []).append("A bool tag is not scaled.")
+        if self.scaling == Scaling.MA_4_20:
+            self.raw_low = 4000.0 if self.raw_low is None else self.raw_low
+            self.raw_high = 20000.0 if self.raw_high is None else self.raw_high
+        if self.raw_low is not None and self.raw_high is not None and self.raw_low == self.raw_high:
+            errors.setdefault("raw_high", []).append("Must differ from raw_low.")
+        if self.eng_low is not None and self.eng_high is not None and self.eng_high <= self.eng_low:
+            errors.setdefault("eng_high", []).append("Must be above eng_low.")
+        if self.deadband_mode == DeadbandMode.PERCENT:
+            if self.eng_low is None or self.eng_high is None:
+                errors.setdefault("deadband_mode", []).append("A percent deadband needs eng_low and eng_high.")
+            if self.deadband > 100:
+                errors.setdefault("deadband", []).append("At most 100 %.")
+        if errors:
+            raise ValidationError(errors)
+
+    # -- runtime helpers ----------------------------------------------------------------------------------------
+    def deadband_abs(self) -> float:
+        if self.deadband_mode == DeadbandMode.PERCENT and self.eng_low is not None and self.eng_high is not None:
+            return self.deadband / 100.0 * (self.eng_high - self.eng_low)
+        return self.deadband
+
+    def check_range(self, value: float) -> str | None:
+        """Why ``value`` may not be written to this tag, or None."""
+        if value is None or not math.isfinite(value):
+            return "The value must be a finite number."
+        if self.data_type == DataType.BOOL and value not in (0, 1):
+            return "A bool tag takes 0 or 1."
+        if self.eng_low is not None and value < self.eng_low:
+            return f"Below the range of {self.name} (minimum {self.eng_low:g})."
+        if self.eng_high is not None and value > self.eng_high:
+            return f"Above the range of {self.name} (maximum {self.eng_high:g})."
+        return None
+
+
+class WriteCommand(BaseModel):
+    """A queued setpoint write: PENDING -> DONE | FAILED (with the reason).
+
+    Operators and above create it (the value is range-checked first); the gateway sends it (FC5 for a coil, FC6 for
+    one register, FC16 for 32/64-bit values) and marks the outcome through scada.services.complete_write(). Both steps
+    are audited (create by the user; the transition by the gateway).
+    """
+
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="writes")
+    value = models.FloatField(help_text="Requested value in engineering units.")
+    status = models.CharField(max_length=8, choices=WriteStatus.choices, default=WriteStatus.PENDING, editable=False)
+    reason = models.CharField(max_length=300, blank=True, editable=False, help_text="Why it failed.")
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    scope = FieldScope("tag__device__site__field__code", site="tag__device__site__code")
+    rbac = {**rbac.OPERATOR_WRITES, rbac.SCADA: ("view", "change")}
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.tag_id} := {self.value} ({self.status})"
+
+    def clean(self):
+        super().clean()
+        if not self.tag_id:
+            return
+        if not self.tag.writable:
+            raise ValidationError({"tag": [f"{self.tag.name} is not writable."]})
+        problem = self.tag.check_range(self.value)
+        if problem:
+            raise ValidationError({"value": [problem]})
+
+
+class CurrentValue(models.Model):
+    """The latest value, quality and timestamp of each tag (written by the gateway, read by /values and the HMI)."""
+
+    tag = models.OneToOneField(Tag, primary_key=True, on_delete=models.CASCADE, related_name="current")
+    tag_key = models.PositiveIntegerField(unique=True)
+    value = models.FloatField(null=True, blank=True)
+    quality = models.SmallIntegerField(choices=Quality.choices, default=Quality.BAD)
+    ts = models.DateTimeField(null=True, blank=True, help_text="Source timestamp of the value.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager()
+    scope = FieldScope("tag__device__site__field__code", site="tag__device__site__code")
+    rbac = TELEMETRY_POLICY
+
+    class Meta:
+        ordering = ["tag_key"]
+
+    def __str__(self):
+        return f"{self.tag_id}={self.value} ({self.get_quality_display()})"
+
+
+class HistorianSample(models.Model):
+    """One historian row. The physical table (``scada_historian``) is created per database by migration 0002."""
+
+    pk = models.CompositePrimaryKey("tag_key", "ts")
+    ts = models.DateTimeField()
+    tag_key = models.IntegerField()
+    value = models.FloatField(null=True)
+    quality = models.SmallIntegerField(choices=Quality.choices, default=Quality.GOOD)
+
+    objects = ScopedManager()
+    scope = None
+    rbac = TELEMETRY_POLICY
+
+    class Meta:
+        managed = False
+        db_table = "scada_historian"
+
+    def __str__(self):
+        return f"{self.tag_key}@{self.ts}={self.value}"
