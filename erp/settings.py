@@ -312,6 +312,21 @@ CELERY_BEAT_SCHEDULE.update({
 })
 # --- END issue 4 ---
 
+# --- SCADA (issue 5) -------------------------------------------------------------------------------------------
+from erp.env import env_float as _scada_env_float  # noqa: E402
+
+SCADA_TIMESCALE = env_str("SCADA_TIMESCALE", "auto", choices=("auto", "off"))
+SCADA_RETENTION_DAYS = env_int("SCADA_RETENTION_DAYS", 365, minimum=1)
+SCADA_COMPRESS_AFTER_DAYS = env_int("SCADA_COMPRESS_AFTER_DAYS", 7, minimum=1)
+SCADA_PARTITIONS_AHEAD_DAYS = env_int("SCADA_PARTITIONS_AHEAD_DAYS", 7, minimum=1, maximum=90)
+SCADA_QUEUE_MAX_SAMPLES = env_int("SCADA_QUEUE_MAX_SAMPLES", 200_000, minimum=1000)
+SCADA_FLUSH_SAMPLES = env_int("SCADA_FLUSH_SAMPLES", 5000, minimum=1)
+SCADA_FLUSH_MS = env_int("SCADA_FLUSH_MS", 250, minimum=10, maximum=250)
+SCADA_CONFIG_RELOAD_S = _scada_env_float("SCADA_CONFIG_RELOAD_S", 2.0, minimum=0.1)
+SCADA_RECONNECT_MAX_S = _scada_env_float("SCADA_RECONNECT_MAX_S", 30.0, minimum=0.1)
+SCADA_HISTORY_MAX_POINTS = env_int("SCADA_HISTORY_MAX_POINTS", 5000, minimum=10)
+# --- END SCADA ---
+
 # --- Operations: backup, updates, metrics, hardening (apps/ops, docs/operations.md) ---
 OPS_BACKUP_DIR = Path(env_str("OPS_BACKUP_DIR", str(VAR_DIR / "backups")))
 OPS_BACKUP_KEEP = env_int("OPS_BACKUP_KEEP", 30, minimum=1)
