@@ -290,7 +290,6 @@ LOGGING = {
 }
 
 
-
 # --- ERP business: inventory, finance, HR, maintenance (issue 4) -------------------------------------------------
 from erp.env import env_float  # noqa: E402
 
@@ -311,6 +310,42 @@ CELERY_BEAT_SCHEDULE.update({
                               "schedule": env_int("HR_CERT_CHECK_INTERVAL_SECONDS", 86400, minimum=60)},
 })
 # --- END issue 4 ---
+
+
+# --- Sync (edge -> hub store-and-forward) ---------------------------------------------------------------------------
+from erp.env import env_float as _sync_env_float  # noqa: E402
+
+HUB_URL = env_url("HUB_URL", None, schemes=("https", "http"))  # http only to a loopback hub (tests, bench)
+SYNC_TOKEN = env_str("SYNC_TOKEN", "")  # "<edge_id>:<secret>" issued by the hub (manage.py sync_credential)
+SYNC_CA_FILE = env_str("SYNC_CA_FILE", "")  # CA bundle the hub certificate is verified against ("" = system CAs)
+SYNC_TLS_MIN_VERSION = env_str("SYNC_TLS_MIN_VERSION", "1.2", choices=("1.2", "1.3"))
+SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 2000, minimum=1, maximum=50000)
+SYNC_INTERVAL_SECONDS = _sync_env_float("SYNC_INTERVAL_SECONDS", 10.0, minimum=0.05)
+SYNC_TIMEOUT_SECONDS = _sync_env_float("SYNC_TIMEOUT_SECONDS", 30.0, minimum=0.5)
+SYNC_BACKOFF_BASE_SECONDS = _sync_env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0, minimum=0.01)
+SYNC_BACKOFF_MAX_SECONDS = _sync_env_float("SYNC_BACKOFF_MAX_SECONDS", 300.0, minimum=0.05)
+SYNC_MAX_REJECTIONS = env_int("SYNC_MAX_REJECTIONS", 3, minimum=1)
+SYNC_RETENTION_DAYS = env_int("SYNC_RETENTION_DAYS", 7, minimum=0)
+SYNC_PULL_SETTLE_SECONDS = _sync_env_float("SYNC_PULL_SETTLE_SECONDS", 5.0, minimum=0)
+SYNC_PULL_ENABLED = env_bool("SYNC_PULL_ENABLED", True)
+SYNC_TOKEN_ROTATION_GRACE_HOURS = env_int("SYNC_TOKEN_ROTATION_GRACE_HOURS", 24, minimum=0)
+SYNC_MAX_BODY_BYTES = env_int("SYNC_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+SYNC_BACKLOG_WARNING = env_int("SYNC_BACKLOG_WARNING", 1000, minimum=0)
+SYNC_BACKLOG_CRITICAL = env_int("SYNC_BACKLOG_CRITICAL", 10000, minimum=0)
+SYNC_AGE_WARNING_SECONDS = env_int("SYNC_AGE_WARNING_SECONDS", 3600, minimum=0)
+SYNC_AGE_CRITICAL_SECONDS = env_int("SYNC_AGE_CRITICAL_SECONDS", 86400, minimum=0)
+SYNC_LAST_SUCCESS_WARNING_SECONDS = env_int("SYNC_LAST_SUCCESS_WARNING_SECONDS", 300, minimum=0)
+SYNC_LAST_SUCCESS_CRITICAL_SECONDS = env_int("SYNC_LAST_SUCCESS_CRITICAL_SECONDS", 3600, minimum=0)
+SYNC_FAILURES_CRITICAL = env_int("SYNC_FAILURES_CRITICAL", 10, minimum=1)
+SYNC_DISK_PATH = env_str("SYNC_DISK_PATH", str(VAR_DIR))
+SYNC_DISK_WARNING_PERCENT = _sync_env_float("SYNC_DISK_WARNING_PERCENT", 80.0, minimum=1)
+SYNC_DISK_CRITICAL_PERCENT = _sync_env_float("SYNC_DISK_CRITICAL_PERCENT", 95.0, minimum=1)
+if EDGE_ROLE == "edge" and HUB_URL:
+    CELERY_BEAT_SCHEDULE["sync-forward"] = {
+        "task": "apps.sync.tasks.forward", "schedule": env_int("SYNC_BEAT_SECONDS", 30, minimum=5),
+    }
+CELERY_BEAT_SCHEDULE["sync-alerts"] = {"task": "apps.sync.tasks.check_alerts", "schedule": 60}
+CELERY_BEAT_SCHEDULE["sync-prune"] = {"task": "apps.sync.tasks.prune", "schedule": 3600}
 
 # --- SCADA (issue 5) -------------------------------------------------------------------------------------------
 from erp.env import env_float as _scada_env_float  # noqa: E402

@@ -1,0 +1,254 @@
+"""The forwarder: sends the outbox to the hub in sequence order and applies the hub's master data feed.
+
+One round (``Forwarder.run_once``):
+1. check the hub's health endpoint (no authentication); unreachable -> back off;
+2. claim a batch of pending events (PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, held while the batch is in
+   flight, so several forwarders never send the same event and a killed forwarder's batch simply becomes pending
+   again; SQLite: one forwarder at a time, guarded by a lock file);
+3. push it gzip-compressed; mark delivered only the events the hub acknowledged (accepted/duplicate/stale); a rejected
+   event gets its attempt count raised and a delay, and is quarantined after SYNC_MAX_REJECTIONS rejections; events
+   behind it keep flowing;
+4. repeat until the backlog is empty, then pull the hub feed and forward telemetry streams.
+
+Failures back off exponentially with jitter (base SYNC_BACKOFF_BASE_SECONDS, cap SYNC_BACKOFF_MAX_SECONDS = 5 min).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.sync import services, telemetry
+from apps.sync.choices import DELIVERED_OUTCOMES, EventState, Outcome
+from apps.sync.client import HubClient, HubError
+from apps.sync.models import OutboxEvent, SyncState
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("sequence", "event_id", "aggregate_type", "aggregate_id", "op", "payload", "created_at", "attempts")
+
+
+def backoff_delay(failures: int, base: float | None = None, cap: float | None = None) -> float:
+    """Exponential backoff with jitter: uniformly in [d/2, d] where d = min(cap, base * 2**(failures-1))."""
+    base = settings.SYNC_BACKOFF_BASE_SECONDS if base is None else base
+    cap = settings.SYNC_BACKOFF_MAX_SECONDS if cap is None else cap
+    if failures <= 0:
+        return 0.0
+    ceiling = min(cap, base * (2 ** min(failures - 1, 30)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class RoundResult:
+    reachable: bool = False
+    sent: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    quarantined: int = 0
+    pulled: int = 0
+    batches: int = 0
+    error: str = ""
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and not self.error
+
+
+class Forwarder:
+    def __init__(self, client: HubClient | None = None, batch_size: int | None = None):
+        self.client = client or HubClient()
+        self.batch_size = batch_size or settings.SYNC_BATCH_SIZE
+        self.postgres = connection.vendor == "postgresql"
+
+    # -- state -----------------------------------------------------------------------------------------------------
+    def _state(self, **changes) -> None:
+        SyncState.objects.get_or_create(key="default")
+        SyncState.objects.filter(key="default").update(**changes)
+
+    # -- one batch -------------------------------------------------------------------------------------------------
+    def _claim(self, limit: int):
+        now = timezone.now()
+        qs = (
+            OutboxEvent.objects.filter(state=EventState.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("sequence")
+        )
+        if self.postgres:
+            qs = qs.select_for_update(skip_locked=True)
+        return list(qs.values_list(*FIELDS)[:limit])
+
+    def _settle(self, rows, results: list[dict], result: RoundResult) -> None:
+        by_id = {}
+        for r in results:
+            if isinstance(r, dict) and r.get("event_id"):
+                by_id[str(r["event_id"])] = r
+        now = timezone.now()
+        delivered = []
+        for row in rows:
+            seq, event_id, attempts = row[0], str(row[1]), row[7]
+            answer = by_id.get(event_id)
+            if answer is None:
+                continue  # not acknowledged: stays pending, sent again next round
+            outcome = answer.get("status")
+            if outcome in DELIVERED_OUTCOMES:
+                delivered.append(seq)
+            elif outcome == Outcome.REJECTED:
+                attempts += 1
+                reason = str(answer.get("reason") or "rejected")[:2000]
+                result.rejected += 1
+                if attempts >= settings.SYNC_MAX_REJECTIONS:
+                    result.quarantined += 1
+                    OutboxEvent.objects.filter(sequence=seq).update(
+                        state=EventState.QUARANTINED, attempts=attempts, last_error=reason, next_attempt_at=None
+                    )
+                    log.warning("sync: event #%s quarantined: %s", seq, reason)
+                else:
+                    OutboxEvent.objects.filter(sequence=seq).update(
+                        attempts=attempts, last_error=reason,
+                        next_attempt_at=now + timedelta(seconds=backoff_delay(attempts)),
+                    )
+        for start in range(0, len(delivered), 5000):
+            OutboxEvent.objects.filter(sequence__in=delivered[start : start + 5000]).update(
+                state=EventState.DELIVERED, delivered_at=now
+            )
+        result.delivered += len(delivered)
+
+    def _send(self, rows, backlog: dict) -> list[dict]:
+        events = [
+            {"event_id": str(r[1]), "sequence": r[0], "aggregate_type": r[2], "aggregate_id": r[3], "op": r[4],
+             "payload": r[5], "created_at": r[6].isoformat()}
+            for r in rows
+        ]
+        return self.client.push(events, backlog)
+
+    def push_batch(self, result: RoundResult, backlog: dict) -> int:
+        """Claim, send and settle one batch; returns how many events were claimed (0: nothing to do)."""
+        if self.postgres:
+            # The row locks are held while the batch is in flight; a crash rolls back and frees them.
+            with transaction.atomic():
+                rows = self._claim(self.batch_size)
+                if rows:
+                    results = self._send(rows, backlog)
+                    self._settle(rows, results, result)
+        else:
+            rows = self._claim(self.batch_size)
+            if rows:
+                results = self._send(rows, backlog)
+                with transaction.atomic():
+                    self._settle(rows, results, result)
+        result.sent += len(rows)
+        result.batches += 1 if rows else 0
+        return len(rows)
+
+    # -- a round ---------------------------------------------------------------------------------------------------
+    def run_once(self, max_batches: int | None = None) -> RoundResult:
+        result = RoundResult()
+        now = timezone.now()
+        self._state(last_attempt_at=now)
+        if not self.client.health():
+            result.error = "hub unreachable (health check failed)"
+            self._failure(result)
+            return result
+        result.reachable = True
+        try:
+            with self._single_forwarder_lock():
+                info = services.backlog()
+                backlog = {"pending": info["pending"], "quarantined": info["quarantined"],
+                           "oldest_pending_age_seconds": info["oldest_pending_age_seconds"]}
+                batches = 0
+                while max_batches is None or batches < max_batches:
+                    try:
+                        claimed = self.push_batch(result, backlog)
+                    except HubError as exc:
+                        if exc.status == 413 and self.batch_size > 1:
+                            self.batch_size = max(1, self.batch_size // 2)
+                            continue
+                        raise
+                    batches += 1
+                    backlog["pending"] = max(0, backlog["pending"] - claimed)
+                    if claimed < self.batch_size:
+                        break
+                if settings.SYNC_PULL_ENABLED:
+                    result.pulled = self.pull()
+                telemetry.forward_all(self.client)
+        except HubError as exc:
+            result.error = str(exc)
+            self._failure(result)
+            return result
+        self._state(last_success_at=timezone.now(), cloud_reachable=True, consecutive_failures=0, last_error="")
+        return result
+
+    def _failure(self, result: RoundResult) -> None:
+        st = services.state()
+        self._state(cloud_reachable=result.reachable, consecutive_failures=st.consecutive_failures + 1,
+                    last_error=result.error[:2000])
+        log.warning("sync: %s", result.error)
+
+    @contextlib.contextmanager
+    def _single_forwarder_lock(self):
+        """SQLite has no SKIP LOCKED: only one forwarder may run (an advisory file lock); PostgreSQL needs none."""
+        if self.postgres:
+            yield
+            return
+        path = Path(settings.VAR_DIR) / "sync-forwarder.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise HubError("another forwarder is running on this SQLite database")
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- the hub's feed --------------------------------------------------------------------------------------------
+    def pull(self, limit: int = 1000) -> int:
+        applied = 0
+        while True:
+            st = services.state()
+            answer = self.client.pull(st.pull_cursor, limit)
+            events = answer.get("events") or []
+            cursor = int(answer.get("cursor") or st.pull_cursor)
+            with transaction.atomic():
+                if events:
+                    results = services.apply_events(events, services.HUB_ORIGIN)
+                    for ev, res in zip(events, results, strict=False):
+                        if res["status"] == Outcome.REJECTED:
+                            log.warning("sync: hub event %s not applied: %s", ev.get("event_id"), res.get("reason"))
+                    applied += sum(1 for r in results if r["status"] == Outcome.ACCEPTED)
+                SyncState.objects.filter(key="default").update(pull_cursor=cursor)
+            if not answer.get("more"):
+                return applied
+
+    # -- the loop --------------------------------------------------------------------------------------------------
+    def run_forever(self, interval: float | None = None, stop=lambda: False) -> None:
+        interval = settings.SYNC_INTERVAL_SECONDS if interval is None else interval
+        failures = 0
+        while not stop():
+            try:
+                result = self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the forwarder must survive a database hiccup
+                log.exception("sync: round failed")
+                result = RoundResult(error=str(exc))
+            if result.ok:
+                failures = 0
+                delay = interval
+            else:
+                failures += 1
+                delay = backoff_delay(failures)
+            deadline = time.monotonic() + delay
+            while not stop() and time.monotonic() < deadline:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))

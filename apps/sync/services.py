@@ -1,0 +1,543 @@
+"""Sync business rules: edge credentials, applying a batch of events (hub push, edge pull), the hub feed, status and
+backlog alerts, quarantine handling.
+
+Applying a batch is idempotent: an event already received from that edge is answered ``duplicate``; an event older
+than the version already applied to its record is ``stale``; both count as delivered for the edge. Invalid events are
+``rejected`` with the reason and are not recorded, so the edge may retry them after a fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import logging
+import secrets
+import shutil
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db.models import Count, Max, Min
+from django.db.models.constants import OnConflict
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
+
+from apps.core.context import Channel, acting
+from apps.sync import registry
+from apps.sync.choices import AlertLevel, EventState, Op, Outcome
+from apps.sync.models import AggregateVersion, EdgeCredential, OutboxEvent, ReceivedEvent, SyncState
+
+log = logging.getLogger(__name__)
+
+SYNC_SCOPE = "sync"
+HUB_ORIGIN = "hub"
+
+
+# --- Credentials (hub) -------------------------------------------------------------------------------------------
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_token(edge_id: str) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    return f"{edge_id}:{secret}", _hash(secret)
+
+
+@transaction.atomic
+def issue_credential(edge_id: str, description: str = "") -> tuple[EdgeCredential, str]:
+    """Create (or re-enable) the credential of ``edge_id``; returns it and the token, shown only this once."""
+    token, digest = _new_token(edge_id)
+    cred, created = EdgeCredential.objects.select_for_update().get_or_create(
+        edge_id=edge_id, defaults={"token_hash": digest, "scopes": [SYNC_SCOPE], "description": description}
+    )
+    if not created:
+        raise ValueError(f"Edge {edge_id!r} already has a credential: rotate it instead.")
+    return cred, token
+
+
+@transaction.atomic
+def rotate_credential(edge_id: str, grace: timedelta | None = None) -> tuple[EdgeCredential, str]:
+    """A new token for ``edge_id``; the previous one stays valid for ``grace`` (SYNC_TOKEN_ROTATION_GRACE_HOURS)."""
+    cred = EdgeCredential.objects.select_for_update().get(edge_id=edge_id)
+    if grace is None:
+        grace = timedelta(hours=settings.SYNC_TOKEN_ROTATION_GRACE_HOURS)
+    token, digest = _new_token(edge_id)
+    cred.previous_token_hash = cred.token_hash if grace.total_seconds() > 0 else ""
+    cred.previous_valid_until = timezone.now() + grace if grace.total_seconds() > 0 else None
+    cred.token_hash = digest
+    cred.rotated_at = timezone.now()
+    cred.is_active = True
+    cred.save()
+    return cred, token
+
+
+def revoke_credential(edge_id: str) -> EdgeCredential:
+    cred = EdgeCredential.objects.get(edge_id=edge_id)
+    cred.is_active = False
+    cred.previous_token_hash = ""
+    cred.save(update_fields=["is_active", "previous_token_hash"])
+    return cred
+
+
+def authenticate_edge(token: str, scope: str = SYNC_SCOPE) -> EdgeCredential | None:
+    """The active credential matching ``<edge_id>:<secret>`` with ``scope``, else None."""
+    edge_id, sep, secret = (token or "").partition(":")
+    if not sep or not edge_id or not secret:
+        return None
+    cred = EdgeCredential.objects.filter(edge_id=edge_id, is_active=True).first()
+    if cred is None or scope not in (cred.scopes or []):
+        return None
+    digest = _hash(secret)
+    if hmac.compare_digest(digest, cred.token_hash):
+        return cred
+    if (
+        cred.previous_token_hash
+        and cred.previous_valid_until
+        and cred.previous_valid_until > timezone.now()
+        and hmac.compare_digest(digest, cred.previous_token_hash)
+    ):
+        return cred
+    return None
+
+
+# --- Applying a batch --------------------------------------------------------------------------------------------
+@dataclass
+class _Event:
+    index: int
+    event_id: uuid.UUID
+    sequence: int
+    label: str
+    aggregate_id: str
+    op: str
+    payload: dict
+    spec: registry.SyncSpec | None = None
+    instance: models.Model | None = None
+    keys: tuple = ()
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _parse(index: int, raw) -> _Event:
+    if not isinstance(raw, dict):
+        raise _Invalid("event: must be an object")
+    try:
+        event_id = uuid.UUID(str(raw.get("event_id")))
+    except ValueError:
+        raise _Invalid("event_id: not a UUID")
+    sequence = raw.get("sequence")
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+        raise _Invalid("sequence: must be a non-negative integer")
+    op = raw.get("op")
+    if op not in Op.values:
+        raise _Invalid(f"op: must be one of {', '.join(Op.values)}")
+    payload = raw.get("payload", {})
+    if not isinstance(payload, dict):
+        raise _Invalid("payload: must be an object")
+    label = str(raw.get("aggregate_type") or "")
+    aggregate_id = str(raw.get("aggregate_id") or "")
+    return _Event(index, event_id, sequence, label, aggregate_id, op, payload)
+
+
+def _build(ev: _Event, role: str) -> None:
+    """Resolve the model and validate the payload into an unsaved instance (no database query)."""
+    spec = registry.spec_for(ev.label)
+    if spec is None or not spec.accepts_from(role):
+        raise _Invalid(f"aggregate_type: {ev.label!r} is not synced towards this box")
+    ev.spec = spec
+    pk = spec.model._meta.pk
+    try:
+        ev.aggregate_id = str(pk.to_python(ev.aggregate_id))
+    except DjangoValidationError:
+        raise _Invalid("aggregate_id: not a valid primary key")
+    if ev.op == Op.DELETE:
+        return
+    by_attname = {f.attname: f for f in spec.fields}
+    unknown = sorted(set(ev.payload) - set(by_attname))
+    if unknown:
+        raise _Invalid(f"payload: unknown field(s) {', '.join(unknown)}")
+    if str(ev.payload.get(pk.attname, ev.aggregate_id)) != ev.aggregate_id:
+        raise _Invalid(f"payload.{pk.attname}: differs from aggregate_id")
+    values = {}
+    for attname, value in ev.payload.items():
+        f = by_attname[attname]
+        try:
+            values[attname] = f.to_python(value)
+        except DjangoValidationError as exc:
+            raise _Invalid(f"payload.{attname}: {'; '.join(exc.messages)}")
+    values[pk.attname] = pk.to_python(ev.aggregate_id)
+    for f in spec.fields:  # raw inserts skip pre_save: fill the automatic timestamps the sender did not give
+        if f.attname not in values and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
+            values[f.attname] = timezone.now()
+    instance = spec.model(**values)
+    # Foreign keys are checked by the database constraints when the batch is applied (no query per event here).
+    skip = [f.name for f in spec.model._meta.concrete_fields if f.attname not in values or f.is_relation]
+    try:
+        instance.clean_fields(exclude=skip)
+    except DjangoValidationError as exc:
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise _Invalid(f"payload: {detail}")
+    ev.instance = instance
+    ev.keys = tuple(sorted(values))
+
+
+def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE the payload fields, in raw mode (the sender's timestamps are kept)."""
+    model = spec.model
+    meta = model._meta
+    by_keys: dict[tuple, list] = defaultdict(list)
+    for ev in events:
+        by_keys[ev.keys].append(ev.instance)
+    fields = list(meta.concrete_fields)
+    for keys, objs in by_keys.items():
+        update = [f for f in fields if f.attname in keys and not f.primary_key]
+        if spec.append_only or not update:
+            on_conflict, update_fields = OnConflict.IGNORE, None
+        else:
+            on_conflict, update_fields = OnConflict.UPDATE, update
+        batch = max(1, connection.ops.bulk_batch_size(fields, objs))
+        for start in range(0, len(objs), batch):
+            model._base_manager._insert(
+                objs[start : start + batch],
+                fields=fields,
+                raw=True,
+                using=connection.alias,
+                on_conflict=on_conflict,
+                update_fields=update_fields,
+                unique_fields=[meta.pk] if on_conflict else None,
+            )
+
+
+def _delete(spec: registry.SyncSpec, events: list[_Event]) -> None:
+    ids = [ev.aggregate_id for ev in events]
+    with acting(channel=Channel.SYNC):
+        spec.model._base_manager.filter(pk__in=ids).delete()
+
+
+def _apply_group(spec, op, events) -> list[tuple[_Event, str]]:
+    """Apply one model's upserts or deletes; on failure retry one by one. Returns the (event, reason) that failed."""
+    run = _upsert if op == Op.UPSERT else _delete
+    try:
+        with transaction.atomic():
+            run(spec, events)
+            connection.check_constraints(table_names=[spec.model._meta.db_table])
+        return []
+    except (DatabaseError, ProtectedError, RestrictedError) as exc:
+        if len(events) == 1:
+            return [(events[0], _db_reason(exc))]
+    failed = []
+    for ev in events:
+        try:
+            with transaction.atomic():
+                run(spec, [ev])
+                connection.check_constraints(table_names=[spec.model._meta.db_table])
+        except (DatabaseError, ProtectedError, RestrictedError) as exc:
+            failed.append((ev, _db_reason(exc)))
+    return failed
+
+
+def _db_reason(exc) -> str:
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return "delete refused: other records still refer to it"
+    text = str(exc).strip().splitlines()
+    kind = "integrity" if isinstance(exc, IntegrityError) else "database"
+    return f"{kind}: {text[0] if text else exc.__class__.__name__}"[:500]
+
+
+def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> list[dict]:
+    """Apply a batch sent by ``origin`` (an edge id, or "hub" for pulled master data) on this box.
+
+    Returns one result per input event, in input order: {"event_id", "status", "reason"?}.
+    """
+    role = role or settings.EDGE_ROLE
+    results: list[dict | None] = [None] * len(raw_events)
+    events: list[_Event] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            ev = _parse(index, raw)
+        except _Invalid as exc:
+            event_id = raw.get("event_id") if isinstance(raw, dict) else None
+            results[index] = {"event_id": str(event_id) if event_id else None, "status": Outcome.REJECTED,
+                              "reason": str(exc)}
+            continue
+        events.append(ev)
+
+    with transaction.atomic(), registry.applying_remote():
+        # 1. De-duplicate: already received from this origin, or twice in this batch.
+        ids = [ev.event_id for ev in events]
+        seen = set()
+        for chunk in _chunks(ids, 5000):
+            seen.update(
+                ReceivedEvent.objects.filter(edge_id=origin, event_id__in=chunk).values_list("event_id", flat=True)
+            )
+        fresh: list[_Event] = []
+        for ev in events:
+            if ev.event_id in seen:
+                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.DUPLICATE}
+                continue
+            seen.add(ev.event_id)
+            try:
+                _build(ev, role)
+            except _Invalid as exc:
+                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.REJECTED, "reason": str(exc)}
+                continue
+            fresh.append(ev)
+
+        # 2. Versions: an event not newer than what is applied to its record (same origin) is stale.
+        fresh.sort(key=lambda e: e.sequence)
+        keys = {(ev.label, ev.aggregate_id) for ev in fresh}
+        versions: dict[tuple, tuple[str, int]] = {}
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for label, agg in keys:
+            by_type[label].append(agg)
+        for label, agg_ids in by_type.items():
+            for chunk in _chunks(agg_ids, 5000):
+                for v in AggregateVersion.objects.filter(aggregate_type=label, aggregate_id__in=chunk).values_list(
+                    "aggregate_type", "aggregate_id", "origin", "sequence"
+                ):
+                    versions[(v[0], v[1])] = (v[2], v[3])
+        latest: dict[tuple, _Event] = {}
+        live: list[_Event] = []
+        for ev in fresh:
+            key = (ev.label, ev.aggregate_id)
+            current = versions.get(key)
+            if current is not None and current[0] == origin and current[1] >= ev.sequence:
+                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.STALE}
+                continue
+            versions[key] = (origin, ev.sequence)
+            latest[key] = ev
+            live.append(ev)
+
+        # 3. Apply the last event of each record, model by model (targets of foreign keys first, deletes last).
+        winners = list(latest.values())
+        order = registry.dependency_order({ev.label for ev in winners})
+        failed: dict[tuple, str] = {}
+        plan = [(label, Op.UPSERT) for label in order] + [(label, Op.DELETE) for label in reversed(order)]
+        for label, op in plan:
+            group = [ev for ev in winners if ev.label == label and ev.op == op]
+            if group:
+                for ev, reason in _apply_group(group[0].spec, op, group):
+                    failed[(ev.label, ev.aggregate_id)] = reason
+
+        # 4. Record what was applied (and what was stale) so a redelivery is a duplicate.
+        now = timezone.now()
+        received, new_versions = [], {}
+        for ev in live:
+            key = (ev.label, ev.aggregate_id)
+            if key in failed:
+                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.REJECTED, "reason": failed[key]}
+                continue
+            results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.ACCEPTED}
+            received.append(ev)
+            new_versions[key] = ev.sequence
+        received += [ev for ev in fresh if results[ev.index]["status"] == Outcome.STALE]
+        ReceivedEvent.objects.bulk_create(
+            [
+                ReceivedEvent(edge_id=origin, event_id=ev.event_id, sequence=ev.sequence, aggregate_type=ev.label,
+                              aggregate_id=ev.aggregate_id, op=ev.op, outcome=results[ev.index]["status"],
+                              received_at=now)
+                for ev in received
+            ],
+            batch_size=2000,
+        )
+        AggregateVersion.objects.bulk_create(
+            [
+                AggregateVersion(aggregate_type=label, aggregate_id=agg, origin=origin, sequence=seq, applied_at=now)
+                for (label, agg), seq in new_versions.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["aggregate_type", "aggregate_id"],
+            update_fields=["origin", "sequence", "applied_at"],
+            batch_size=2000,
+        )
+    return results
+
+
+def _chunks(items, size):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- Hub feed (master data flowing down) ---------------------------------------------------------------------------
+def event_dict(ev: OutboxEvent) -> dict:
+    return {
+        "event_id": str(ev.event_id),
+        "sequence": ev.sequence,
+        "aggregate_type": ev.aggregate_type,
+        "aggregate_id": ev.aggregate_id,
+        "op": ev.op,
+        "payload": ev.payload,
+        "created_at": ev.created_at.isoformat(),
+    }
+
+
+def feed(cursor: int, limit: int) -> dict:
+    """Hub-authored events after ``cursor``. Events younger than SYNC_PULL_SETTLE_SECONDS are held back so a
+    transaction that took a lower sequence but commits later is not skipped by a cursor that moved past it."""
+    settle = timezone.now() - timedelta(seconds=settings.SYNC_PULL_SETTLE_SECONDS)
+    rows = list(
+        OutboxEvent.objects.filter(sequence__gt=cursor, created_at__lte=settle).order_by("sequence")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "events": [event_dict(r) for r in rows],
+        "cursor": rows[-1].sequence if rows else cursor,
+        "more": more,
+    }
+
+
+# --- Status and alerts (edge) --------------------------------------------------------------------------------------
+def state(key: str = "default") -> SyncState:
+    obj, _ = SyncState.objects.get_or_create(key=key)
+    return obj
+
+
+def backlog() -> dict:
+    agg = OutboxEvent.objects.filter(state=EventState.PENDING).aggregate(n=Count("sequence"), oldest=Min("created_at"))
+    quarantined = OutboxEvent.objects.filter(state=EventState.QUARANTINED).count()
+    oldest = agg["oldest"]
+    age = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+    return {"pending": agg["n"], "quarantined": quarantined, "oldest_pending_age_seconds": age}
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def alerts(status: dict, last_success, consecutive_failures: int = 0) -> dict:
+    """Backlog and link alerts (reference thresholds, configurable): level ok/warning/critical and the reasons."""
+    s = settings
+    reasons: list[tuple[str, str]] = []
+    pending, age = status["pending_sync_count"], status["oldest_pending_age_seconds"] or 0
+    if pending > s.SYNC_BACKLOG_CRITICAL:
+        reasons.append((AlertLevel.CRITICAL, f"{pending} events waiting (critical above {s.SYNC_BACKLOG_CRITICAL})"))
+    elif pending > s.SYNC_BACKLOG_WARNING:
+        reasons.append((AlertLevel.WARNING, f"{pending} events waiting (warning above {s.SYNC_BACKLOG_WARNING})"))
+    if age > s.SYNC_AGE_CRITICAL_SECONDS:
+        reasons.append((AlertLevel.CRITICAL, f"oldest waiting event is {age // 3600} h old"))
+    elif age > s.SYNC_AGE_WARNING_SECONDS:
+        reasons.append((AlertLevel.WARNING, f"oldest waiting event is {age // 60} min old"))
+    if pending or consecutive_failures:
+        since = (timezone.now() - last_success).total_seconds() if last_success else None
+        if since is None or since > s.SYNC_LAST_SUCCESS_CRITICAL_SECONDS:
+            reasons.append((AlertLevel.CRITICAL, "no successful sync for over an hour" if since else
+                            "never synced successfully"))
+        elif since > s.SYNC_LAST_SUCCESS_WARNING_SECONDS:
+            reasons.append((AlertLevel.WARNING, f"last successful sync {int(since // 60)} min ago"))
+    if consecutive_failures > s.SYNC_FAILURES_CRITICAL:
+        reasons.append((AlertLevel.CRITICAL, f"{consecutive_failures} consecutive failed attempts"))
+    if status["failed_sync_count"]:
+        reasons.append((AlertLevel.WARNING, f"{status['failed_sync_count']} events in quarantine"))
+    disk = disk_usage_percent()
+    if disk is not None:
+        if disk >= s.SYNC_DISK_CRITICAL_PERCENT:
+            reasons.append((AlertLevel.CRITICAL, f"disk {disk:.0f}% full"))
+        elif disk >= s.SYNC_DISK_WARNING_PERCENT:
+            reasons.append((AlertLevel.WARNING, f"disk {disk:.0f}% full"))
+    rank = {AlertLevel.OK: 0, AlertLevel.WARNING: 1, AlertLevel.CRITICAL: 2}
+    level = max((lvl for lvl, _ in reasons), key=lambda v: rank[v], default=AlertLevel.OK)
+    return {"level": str(level), "reasons": [text for _, text in reasons]}
+
+
+def disk_usage_percent() -> float | None:
+    try:
+        usage = shutil.disk_usage(settings.SYNC_DISK_PATH)
+    except OSError:
+        return None
+    return 100.0 * usage.used / usage.total if usage.total else None
+
+
+def status() -> dict:
+    """The reference shape, plus the alert level and this box's role and id."""
+    st = state()
+    b = backlog()
+    body = {
+        "last_sync_attempt": _iso(st.last_attempt_at),
+        "last_successful_sync": _iso(st.last_success_at),
+        "cloud_reachable": st.cloud_reachable,
+        "pending_sync_count": b["pending"],
+        "failed_sync_count": b["quarantined"],
+        "oldest_pending_age_seconds": b["oldest_pending_age_seconds"],
+    }
+    alert = alerts(body, st.last_success_at, st.consecutive_failures)
+    body["alert"] = alert
+    body["role"] = settings.EDGE_ROLE
+    body["edge_id"] = settings.EDGE_ID
+    return {"success": True, "status": body, "pendingCount": b["pending"]}
+
+
+def check_alerts() -> dict:
+    """Compute the alert level and notify administrators when it gets worse (once per level change)."""
+    from apps.core.services import notify
+
+    result = status()
+    alert = result["status"]["alert"]
+    with transaction.atomic():
+        st = SyncState.objects.select_for_update().get(key="default")
+        rank = {AlertLevel.OK: 0, AlertLevel.WARNING: 1, AlertLevel.CRITICAL: 2}
+        if alert["level"] != st.alert_level:
+            if rank[alert["level"]] > rank.get(st.alert_level, 0):
+                for role in ("admin", "supervisor"):
+                    notify(
+                        subject=f"Sync {alert['level']}: {alert['reasons'][0]}",
+                        body="\n".join(alert["reasons"]),
+                        link="/sync/",
+                        severity=alert["level"],
+                        role=role,
+                    )
+            st.alert_level = alert["level"]
+            st.save(update_fields=["alert_level"])
+    return alert
+
+
+# --- Quarantine ----------------------------------------------------------------------------------------------------
+def retry_quarantined(sequences=None) -> int:
+    """Put quarantined events (all, or the given sequences) back in the queue with a fresh attempt count."""
+    qs = OutboxEvent.objects.filter(state=EventState.QUARANTINED)
+    if sequences is not None:
+        qs = qs.filter(sequence__in=list(sequences))
+    return qs.update(state=EventState.PENDING, attempts=0, next_attempt_at=None)
+
+
+def export_quarantined(fmt: str = "json") -> str:
+    rows = OutboxEvent.objects.filter(state=EventState.QUARANTINED).order_by("sequence")
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["sequence", "event_id", "aggregate_type", "aggregate_id", "op", "attempts", "last_error",
+                         "created_at", "payload"])
+        for r in rows:
+            writer.writerow([r.sequence, r.event_id, r.aggregate_type, r.aggregate_id, r.op, r.attempts,
+                             r.last_error, r.created_at.isoformat(), json.dumps(r.payload, sort_keys=True)])
+        return out.getvalue()
+    return json.dumps(
+        [{**event_dict(r), "attempts": r.attempts, "last_error": r.last_error} for r in rows], indent=1
+    )
+
+
+def prune_delivered(days: int | None = None) -> int:
+    days = settings.SYNC_RETENTION_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = OutboxEvent.objects.filter(state=EventState.DELIVERED, created_at__lt=cutoff).delete()
+    return deleted
+
+
+def edges_overview():
+    """Hub page: each edge with its last sync, reported backlog and quarantine, and events received."""
+    last_seq = dict(
+        ReceivedEvent.objects.values_list("edge_id").annotate(m=Max("sequence")).values_list("edge_id", "m")
+    )
+    rows = []
+    for cred in EdgeCredential.objects.all():
+        rows.append({"credential": cred, "last_sequence": last_seq.get(cred.edge_id)})
+    return rows
