@@ -11,3 +11,4 @@ class WellsConfig(AppConfig):
 
         register_nav(NavItem("Fields", "wells:field-list", "wells.field"))
         register_nav(NavItem("Sites", "wells:site-list", "wells.site"))
+        register_nav(NavItem("Wells", "wells:well-list", "wells.well"))
