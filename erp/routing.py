@@ -6,7 +6,7 @@ from django.conf import settings
 
 websocket_urlpatterns: list = []
 for _app in settings.INSTALLED_APPS:
-    if not (_app.startswith("apps.") or _app == "scada"):
+    if not _app.startswith(("apps.", "scada")):
         continue
     try:
         _module = import_module(f"{_app}.routing")

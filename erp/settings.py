@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.sync",
     "apps.ops",
     "scada",
+    "scada.alarms",
 ]
 
 MIDDLEWARE = [

@@ -20,14 +20,16 @@ def _has(module: str) -> bool:
         return False
 
 
-PROJECT_APPS = [a for a in settings.INSTALLED_APPS if a.startswith("apps.") or a == "scada"]
+PROJECT_APPS = [a for a in settings.INSTALLED_APPS if a.startswith(("apps.", "scada"))]
 
 api_v1 = [path("", include("apps.core.api.urls"))]
 ui = []
 for _app in PROJECT_APPS:
     _label = _app.rsplit(".", 1)[-1]
     if _app != "apps.core" and _has(f"{_app}.api.urls"):
-        api_v1.append(path(f"{_label}/", include(f"{_app}.api.urls")))
+        _api = import_module(f"{_app}.api.urls")
+        # A module may choose its mount point (the alarms sub-app of scada lives under /api/v1/scada/).
+        api_v1.append(path(getattr(_api, "API_PREFIX", f"{_label}/"), include(_api)))
     if _app != "apps.core" and _has(f"{_app}.urls"):
         _module = import_module(f"{_app}.urls")
         ui.append(path(f"{_label}/", include(_module)))
