@@ -406,3 +406,11 @@ MIDDLEWARE = [
     "apps.ops.middleware.SecurityHeadersMiddleware",
 ]
 # --- end of operations ---
+
+# --- operations ERP (wells, drilling, production, intervention) ---
+from erp.env import env_float as _ops_env_float  # noqa: E402
+
+DDR_DAY_START = env_str("DDR_DAY_START", "06:00")  # the IADC report day starts (and ends) at this site time
+TOOLSTRING_OD_CLEARANCE_MM = _ops_env_float("TOOLSTRING_OD_CLEARANCE_MM", 2.0, minimum=0.0)
+TOOLSTRING_WEIGHT_SAFETY_FACTOR = _ops_env_float("TOOLSTRING_WEIGHT_SAFETY_FACTOR", 1.2, minimum=1.0)
+CT_REEL_FATIGUE_LIMIT_PCT = _ops_env_float("CT_REEL_FATIGUE_LIMIT_PCT", 40.0, minimum=0.0)
