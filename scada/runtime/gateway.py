@@ -80,8 +80,10 @@ class DeviceRunner:
             self.task.cancel()
             try:
                 await self.task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+            except asyncio.CancelledError:
+                log.debug("device %s task stopped", self.config.name)
+            except Exception:  # noqa: BLE001
+                log.exception("device %s task", self.config.name)
         if self.driver is not None:
             try:
                 await self.driver.close()
@@ -123,7 +125,7 @@ class DeviceRunner:
             try:
                 await self.driver.close()
             except Exception:  # noqa: BLE001
-                pass
+                log.debug("device %s: close after failure", self.config.name, exc_info=True)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.gateway.reconnect_max)
 
