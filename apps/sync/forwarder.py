@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.sync import services, telemetry
+from apps.sync import registry, services, telemetry
 from apps.sync.choices import DELIVERED_OUTCOMES, EventState, Outcome
 from apps.sync.client import HubClient, HubError
 from apps.sync.models import OutboxEvent, SyncState
@@ -124,6 +124,22 @@ class Forwarder:
                 state=EventState.DELIVERED, delivered_at=now
             )
         result.delivered += len(delivered)
+        self._flag_delivered(rows, set(delivered))
+
+    def _flag_delivered(self, rows, delivered: set) -> None:
+        """Set the models' delivered flag (e.g. a toolstring's ``synced``) on records with nothing left to send."""
+        by_type: dict[str, set] = {}
+        for row in rows:
+            spec = registry.spec_for(row[2])
+            if row[0] in delivered and spec is not None and spec.delivered_flag and row[4] != "delete":
+                by_type.setdefault(row[2], set()).add(row[3])
+        for label, ids in by_type.items():
+            spec = registry.spec_for(label)
+            still = set(
+                OutboxEvent.objects.filter(aggregate_type=label, aggregate_id__in=ids, state=EventState.PENDING)
+                .exclude(sequence__in=delivered).values_list("aggregate_id", flat=True)
+            )
+            spec.model._base_manager.filter(pk__in=ids - still).update(**{spec.delivered_flag: True})
 
     def _send(self, rows, backlog: dict) -> list[dict]:
         events = [

@@ -2,9 +2,10 @@
 
 A model opts in in one of two ways:
 
-- a class attribute on the model: ``synced = True`` (edge -> hub), or ``synced = "down"`` (hub -> edges: master data
-  authored at the hub) or ``synced = "both"``; optional ``sync_exclude = ("field", ...)`` keeps fields out of the
-  payload. Models with the attribute are registered automatically when the sync app is ready.
+- a class attribute on the model: ``sync_direction = "up"`` (edge -> hub; ``synced = True`` works too unless the model
+  has a field of that name), ``"down"`` (hub -> edges: master data authored at the hub) or ``"both"``; optional
+  ``sync_exclude = ("field", ...)`` keeps fields out of the payload and ``sync_delivered_flag = "synced"`` names a
+  BooleanField set once the hub has the record. Declaring models are registered when the sync app is ready.
 - or a call from the owning app's ``AppConfig.ready()`` (or from apps/sync/apps.py for models whose app must not be
   edited): ``apps.sync.registry.register(Model, direction="up")``.
 
@@ -36,6 +37,7 @@ class SyncSpec:
     exclude: frozenset[str] = field(default_factory=frozenset)
     append_only: bool = False  # rows are never updated at the receiving side (audit trail): insert or ignore
     fields: tuple = ()  # concrete fields in the payload (filled by register)
+    delivered_flag: str | None = None  # BooleanField set once the hub acknowledged the record's latest event
 
     @property
     def label(self) -> str:
@@ -73,9 +75,11 @@ def _user_fk(f) -> bool:
     return remote is not None and remote.model is not None and remote.model._meta.label == settings.AUTH_USER_MODEL
 
 
-def register(model: type[models.Model], direction: str = UP, *, exclude=(), append_only: bool = False) -> SyncSpec:
+def register(model: type[models.Model], direction: str = UP, *, exclude=(), append_only: bool = False,
+             delivered_flag: str | None = None) -> SyncSpec:
     """Sync ``model``. Foreign keys to users are never sent (user ids differ between boxes: the audit trail keeps the
-    user name); ``exclude`` adds more fields to leave out. Idempotent."""
+    user name); ``exclude`` adds more fields to leave out. ``delivered_flag`` names a BooleanField the forwarder sets
+    (by a queryset update: no new event) once the hub acknowledged the record's event. Idempotent."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}")
     if model._meta.abstract or model._meta.proxy:
@@ -87,22 +91,40 @@ def register(model: type[models.Model], direction: str = UP, *, exclude=(), appe
     fields = tuple(
         f for f in model._meta.concrete_fields if f.name not in exclude and f.attname not in exclude and not _user_fk(f)
     )
-    spec = SyncSpec(model=model, direction=direction, exclude=exclude, append_only=append_only, fields=fields)
+    if delivered_flag:
+        exclude = exclude | {delivered_flag}
+    fields = tuple(f for f in fields if f.name != delivered_flag)
+    spec = SyncSpec(model=model, direction=direction, exclude=exclude, append_only=append_only, fields=fields,
+                    delivered_flag=delivered_flag)
     _registry[label] = spec
     post_save.connect(_on_save, sender=model, dispatch_uid=f"sync-save-{label}")
     post_delete.connect(_on_delete, sender=model, dispatch_uid=f"sync-delete-{label}")
     return spec
 
 
+def declared_direction(model) -> str | None:
+    """The direction a model class declares: ``sync_direction = "up"|"down"|"both"``, or ``synced = True`` (up).
+    A model *field* named ``synced`` (a flag some records carry) is not a declaration."""
+    value = getattr(model, "sync_direction", None)
+    if value in DIRECTIONS:
+        return value
+    value = model.__dict__.get("synced")
+    if value is True:
+        return UP
+    if isinstance(value, str) and value in DIRECTIONS:
+        return value
+    return None
+
+
 def register_declared() -> None:
-    """Register every installed model that declares ``synced``."""
+    """Register every installed model that declares a sync direction."""
     from django.apps import apps
 
     for model in apps.get_models():
-        declared = getattr(model, "synced", None)
-        if not declared or model._meta.label_lower in _registry:
+        direction = declared_direction(model)
+        if direction is None or model._meta.label_lower in _registry:
             continue
-        register(model, UP if declared is True else declared)
+        register(model, direction, delivered_flag=getattr(model, "sync_delivered_flag", None))
 
 
 def spec_for(label: str) -> SyncSpec | None:
@@ -172,6 +194,10 @@ def _on_save(sender, instance, created=False, raw=False, **kwargs):
     spec = _should_write(sender, raw)
     if spec is not None:
         _write(spec, instance, "upsert", serialize(spec, instance))
+        flag = spec.delivered_flag
+        if flag and getattr(instance, flag, False):  # changed since the hub got it: waiting again
+            sender._base_manager.filter(pk=instance.pk).update(**{flag: False})
+            setattr(instance, flag, False)
 
 
 def _on_delete(sender, instance, **kwargs):

@@ -110,7 +110,7 @@ def test_operator_cannot_approve_and_supervisor_can_through_api(world, api_for):
     assert r.status_code == 200, r.json()
     assert r.json()["status"] == "approved"
     report = api_for("viewer").get(f"/api/v1/finance/afes/{afe.pk}/report/").json()
-    assert report["totals"]["estimate"] == "1000.00"
+    assert report["totals"]["estimate"] == 1000
 
 
 def test_reject_needs_a_reason(world, personas):

@@ -1,5 +1,4 @@
 import uuid
-from decimal import Decimal
 
 from django.db import transaction
 from rest_framework.decorators import action
@@ -36,17 +35,6 @@ from apps.finance.models import (
     PurchaseOrder,
     Vendor,
 )
-
-
-def _money_as_text(value):
-    """Decimals as exact strings (like the serializers' money fields), never floats."""
-    if isinstance(value, dict):
-        return {k: _money_as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_money_as_text(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 class ServiceActionsMixin:
@@ -145,7 +133,7 @@ class AFEViewSet(ServiceActionsMixin, ScopedModelViewSet):
 
     @action(detail=True, methods=["get"], rbac_action="view")
     def report(self, request, pk=None):
-        return Response(_money_as_text(services.afe_report(self.get_object())))
+        return Response(services.afe_report(self.get_object()))
 
 
 class AFELineViewSet(ScopedModelViewSet):

@@ -1,0 +1,60 @@
+"""A bounded sample queue: back-pressure instead of memory growth.
+
+Bounded by the number of samples it holds (not the number of puts). ``put_many`` waits while the queue is full, so
+when the database is slow or down the drivers slow down; ``get_batch`` returns up to N samples as soon as N are
+there, or whatever arrived within the flush interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+
+class SampleQueue:
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._items: deque = deque()
+        self._grown = asyncio.Event()
+        self._shrunk = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def put_many(self, samples) -> None:
+        while len(self._items) >= self.maxsize:
+            self._shrunk.clear()
+            await self._shrunk.wait()
+        self._items.extend(samples)
+        self._grown.set()
+
+    def put_nowait(self, samples) -> None:
+        self._items.extend(samples)
+        self._grown.set()
+
+    async def get_batch(self, max_n: int, max_wait: float) -> list:
+        """Up to ``max_n`` samples: returns when ``max_n`` are available or ``max_wait`` seconds have passed."""
+        deadline = time.monotonic() + max_wait
+        while len(self._items) < max_n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._grown.clear()
+            try:
+                await asyncio.wait_for(self._grown.wait(), remaining)
+            except TimeoutError:
+                break
+        return self.take(max_n)
+
+    def take(self, max_n: int) -> list:
+        items = self._items
+        n = min(max_n, len(items))
+        if n == len(items):
+            batch = list(items)
+            items.clear()
+        else:
+            batch = [items.popleft() for _ in range(n)]
+        if n:
+            self._shrunk.set()
+        return batch

@@ -1,0 +1,232 @@
+"""The gateway end to end: a real pymodbus server, the real database, the historian writer, current values,
+reconnection, setpoint writes, configuration reload, stale detection, and SIGTERM flush of run_scada."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+from apps.core.context import Channel, acting
+from scada.drivers.modbus import decode, encode
+from scada.runtime.config import DeviceConfig, TagConfig
+from scada.runtime.gateway import Gateway
+from scada.runtime.recorder import Recorder
+from scada.runtime.samples import BAD, GOOD, STALE, Sample
+from tests.scada.servers import ModbusServerThread
+
+
+async def until(predicate, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _site():
+    from apps.wells.models import Field, Site
+
+    field = Field.objects.create(code="GWF", name="Gateway field")
+    return Site.objects.create(field=field, code="GW-PAD", name="Gateway pad")
+
+
+def _device(site, port, **extra):
+    from scada.models import Device
+
+    return Device.objects.create(site=site, name="RTU-GW", protocol="modbus_tcp", poll_interval_ms=100,
+                                 connection={"host": "127.0.0.1", "port": port, "timeout_s": 0.3,
+                                             "word_order": "CDAB", **extra})
+
+
+@pytest.fixture
+def clean_historian(transactional_db):
+    """The historian table is unmanaged: transactional tests' flush does not empty it."""
+
+    def wipe():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM scada_historian")
+
+    wipe()
+    yield
+    wipe()
+
+
+@pytest.fixture
+def server():
+    s = ModbusServerThread().start()
+    yield s
+    s.close()
+
+
+def test_gateway_polls_records_reconnects_writes_and_reloads(server, clean_historian):
+    from apps.core.models import AuditEvent
+    from scada import historian
+    from scada.models import CurrentValue, Tag, WriteCommand
+
+    site = _site()
+    device = _device(site, server.port)
+    thp = Tag.objects.create(device=device, name="W01.THP", data_type="float32", unit="bar",
+                             address={"register_type": "holding", "address": 0})
+    pt = Tag.objects.create(device=device, name="W01.PIP", data_type="uint16", scaling="ma_4_20", eng_low=0,
+                            eng_high=200, address={"register_type": "input", "address": 0})
+    sp = Tag.objects.create(device=device, name="W01.CHOKE_SP", data_type="float32", writable=True, eng_low=0,
+                            eng_high=100, address={"register_type": "holding", "address": 10})
+    server.set("holding", 0, encode(42.25, "float32", "CDAB"))
+    server.set("input", 0, [3000])  # 3.0 mA: NE43 fault
+    seen = []
+
+    async def scenario():
+        gw = Gateway(flush_ms=50, reload_s=0.2, reconnect_max=0.4, write_poll_s=0.05,
+                     hooks=[lambda samples, gateway: seen.extend(samples)])
+        stop = asyncio.Event()
+        with acting(channel=Channel.GATEWAY):
+            task = asyncio.create_task(gw.run(stop))
+        cur = gw.store.get
+        await until(lambda: cur(thp.key) and cur(thp.key)[:2] == (42.25, GOOD), what="first good value")
+        assert cur(pt.key)[:2] == (None, BAD)
+        server.set("input", 0, [12000])
+        await until(lambda: cur(pt.key)[:2] == (100.0, GOOD), what="4-20 mA value")
+
+        server.stop()  # the RTU stops answering: Bad, never the last good value
+        await until(lambda: cur(thp.key)[1] == BAD, what="Bad after comm loss")
+        assert cur(thp.key)[0] is None
+        await asyncio.sleep(0.5)
+        assert cur(thp.key)[:2] == (None, BAD)
+        server.start()  # comes back on the same port: reconnect with backoff
+        server.set("holding", 0, encode(43.5, "float32", "CDAB"))
+        server.set("input", 0, [12000])
+        await until(lambda: cur(thp.key)[:2] == (43.5, GOOD), what="good again after reconnect")
+
+        command = await gw.db_call(lambda: WriteCommand.objects.create(tag=sp, value=55.5))
+        await until(lambda: gw.db_call(lambda: WriteCommand.objects.get(pk=command.pk).status != "PENDING"),
+                    what="write completed")
+
+        added = await gw.db_call(lambda: Tag.objects.create(
+            device=device, name="W01.NEW", data_type="float32", address={"register_type": "holding", "address": 2}))
+        server.set("holding", 2, encode(7.0, "float32", "CDAB"))
+        await until(lambda: cur(added.key) and cur(added.key)[:2] == (7.0, GOOD), what="reloaded tag polled")
+
+        stop.set()
+        await task
+        return gw, command
+
+    gw, command = asyncio.run(scenario())
+    command.refresh_from_db()
+    assert command.status == "DONE", command.reason
+    assert decode(server.get("holding", 10, 2), "float32", "CDAB") == 55.5
+    transition = AuditEvent.objects.get(object_id=str(command.pk), action="transition")
+    assert transition.channel == "gateway" and transition.changes["status"] == ["PENDING", "DONE"]
+
+    assert any(s.key == thp.key and s.quality == BAD for s in seen)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value, quality FROM scada_historian WHERE tag_key = %s ORDER BY ts", [thp.key])
+        rows = cursor.fetchall()
+    assert (42.25, GOOD) in rows and (None, BAD) in rows and (43.5, GOOD) in rows
+    assert rows.index((42.25, GOOD)) < rows.index((None, BAD)) < rows.index((43.5, GOOD))
+    # deadband 0 and a value that did not move: recorded once per change, not once per poll
+    assert len(rows) < gw.stats.published / 4
+    assert gw.stats.recorded == historian.rows_after(None, 10**6).__len__()
+    current = CurrentValue.objects.get(tag=thp)
+    assert (current.value, current.quality) == (43.5, GOOD)
+    assert CurrentValue.objects.get(tag=pt).value == 100.0
+
+
+def test_write_fails_with_reason_when_device_is_down(server, clean_historian):
+    from scada.models import Tag, WriteCommand
+
+    device = _device(_site(), server.port)
+    sp = Tag.objects.create(device=device, name="SP", data_type="int16", writable=True, eng_low=0, eng_high=10,
+                            address={"register_type": "holding", "address": 1})
+    server.stop()
+
+    async def scenario():
+        gw = Gateway(flush_ms=50, reload_s=0.2, reconnect_max=0.4, write_poll_s=0.05)
+        stop = asyncio.Event()
+        task = asyncio.create_task(gw.run(stop))
+        command = await gw.db_call(lambda: WriteCommand.objects.create(tag=sp, value=3))
+        await until(lambda: gw.db_call(lambda: WriteCommand.objects.get(pk=command.pk).status != "PENDING"))
+        stop.set()
+        await task
+        return command
+
+    command = asyncio.run(scenario())
+    command.refresh_from_db()
+    assert (command.status, command.reason) == ("FAILED", "device not connected")
+
+
+def test_stale_detection_flags_tags_not_updated_for_n_intervals():
+    tag = TagConfig(key=1, id="1", name="A", data_type="float32", address={})
+    fresh = TagConfig(key=2, id="2", name="B", data_type="float32", address={})
+    config = DeviceConfig(id="d", name="D", protocol="mqtt", settings={}, poll_interval_s=1.0,
+                          stale_after_intervals=3, tags=(tag, fresh))
+    seen = []
+    gw = Gateway(hooks=[lambda samples, g: seen.extend(samples)])
+    gw.runners = {"d": SimpleNamespace(config=config)}
+    gw.store.update([Sample(1, time.time() - 4, 5.0, GOOD)], time.time() - 4)
+    gw.store.update([Sample(2, time.time() - 1, 6.0, GOOD)], time.time() - 1)
+    asyncio.run(gw.check_stale())
+    assert [(s.key, s.value, s.quality) for s in seen] == [(1, 5.0, STALE)]
+    asyncio.run(gw.check_stale())  # already stale: not repeated
+    assert len(seen) == 1
+
+
+def test_recorder_applies_deadband_quality_changes_and_max_interval():
+    tag = TagConfig(key=9, id="9", name="X", data_type="float32", address={}, deadband=1.0, max_interval_s=10)
+    recorder = Recorder()
+    recorder.configure([tag])
+    feed = [(0, 10.0, GOOD), (1, 10.5, GOOD), (2, 11.2, GOOD), (3, 11.0, GOOD), (4, None, BAD), (5, None, BAD),
+            (6, 11.0, GOOD), (16.5, 11.1, GOOD), (17, 11.2, GOOD)]
+    rows = recorder.filter([Sample(9, ts, v, q) for ts, v, q in feed])
+    assert [(ts, v, q) for ts, _k, v, q in rows] == [(0, 10.0, GOOD), (2, 11.2, GOOD), (4, None, BAD),
+                                                    (6, 11.0, GOOD), (16.5, 11.1, GOOD)]
+
+
+def test_run_scada_flushes_everything_on_sigterm(server, clean_historian):
+    from scada.models import Tag
+
+    device = _device(_site(), server.port)
+    for i in range(20):
+        Tag.objects.create(device=device, name=f"S{i}", data_type="uint16",
+                           address={"register_type": "holding", "address": i})
+    db = connection.settings_dict
+    env = {**os.environ, "DEBUG": "1", "SCADA_FLUSH_MS": "250", "SCADA_FLUSH_SAMPLES": "100000",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    if connection.vendor != "postgresql":
+        pytest.skip("the subprocess needs a server database")
+    proc = subprocess.Popen([sys.executable, "manage.py", "run_scada"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    counter = 0
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # change values so every poll is recorded
+            counter += 1
+            server.set("holding", 0, list(range(counter, counter + 20)))
+            time.sleep(0.05)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM scada_historian")
+                if cursor.fetchone()[0] > 0:
+                    break
+        server.set("holding", 0, [9999] * 20)
+        time.sleep(0.15)  # at least one poll of the new values is queued, not yet flushed (250 ms)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    recorded = int(out.strip().rsplit(" ", 2)[-2])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(value) FROM scada_historian")
+        count, top = cursor.fetchone()
+    assert count == recorded > 0
+    assert top == 9999.0  # the last values, queued when SIGTERM arrived, were written
