@@ -3,8 +3,7 @@
 import pytest
 from django.db import transaction
 
-from apps.core.models import AuditEvent
-from apps.maintenance.models import Equipment
+from apps.core.models import AuditEvent, Notification
 from apps.sync import registry
 from apps.sync.choices import EventState
 from apps.sync.models import OutboxEvent
@@ -81,25 +80,38 @@ def test_hub_role_publishes_only_down_models(db, settings):
     assert events()[0].state == EventState.DELIVERED  # published in the feed, not waiting for a forwarder
 
 
-def test_a_model_opts_in_by_registration(world):
-    assert registry.spec_for("maintenance.equipment") is None
+def test_a_model_opts_in_by_registration(personas):
+    # Notification stands in for a model of another app (its app is not edited: it registers from outside)
+    assert registry.spec_for("core.notification") is None
     try:
-        registry.register(Equipment, registry.UP, exclude=("serial_number",))
-        fields = {f.name for f in registry.spec_for("maintenance.equipment").fields}
-        assert "serial_number" not in fields
-        Equipment.objects.create(**_equipment_kwargs(world))
-        assert len(events("maintenance.equipment")) == 1
+        registry.register(Notification, registry.UP, exclude=("body",))
+        fields = {f.name for f in registry.spec_for("core.notification").fields}
+        assert "body" not in fields and "recipient" not in fields  # user foreign keys never travel
+        Notification.objects.create(recipient=personas["operator"], subject="hello", body="secret")
+        (ev,) = events("core.notification")
+        assert ev.payload["subject"] == "hello" and "body" not in ev.payload
     finally:
-        registry.unregister(Equipment)
+        registry.unregister(Notification)
+    Notification.objects.create(recipient=personas["operator"], subject="not synced")
+    assert len(events("core.notification")) == 1
 
 
-def test_declared_attribute_registers(world, monkeypatch):
-    monkeypatch.setattr(Equipment, "synced", "up", raising=False)
+def test_declared_attribute_registers(db, monkeypatch):
+    monkeypatch.setattr(Notification, "sync_direction", "down", raising=False)
     try:
         registry.register_declared()
-        assert registry.spec_for("maintenance.equipment").direction == "up"
+        assert registry.spec_for("core.notification").direction == "down"
     finally:
-        registry.unregister(Equipment)
+        registry.unregister(Notification)
+
+
+def test_a_model_field_named_synced_is_not_a_declaration(monkeypatch):
+    class Fake:
+        synced = object()  # e.g. a model field's descriptor
+
+    assert registry.declared_direction(Fake) is None
+    Fake.synced = True
+    assert registry.declared_direction(Fake) == "up"
 
 
 def test_models_without_uuid_keys_are_refused():
@@ -112,6 +124,3 @@ def test_dependency_order_puts_targets_first():
         "wells.field", "wells.site", "wells.well"
     ]
 
-
-def _equipment_kwargs(world):
-    return {"site": world.site_a, "tag_number": "EQ-1", "name": "Pump"}
