@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.ops",
     "scada",
     "scada.alarms",
+    "scada.hmi",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ def user_from_jwt(token: str):
     user = get_user_model().objects.filter(pk=access.get("user_id"), is_active=True).first()
     if user is not None:
         _ = user.role  # resolve the role once, off the event loop
+        user._jwt_exp = access.get("exp")
     return user
 
 
@@ -57,6 +58,8 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
 
     async def _authenticated(self, user):
         self.user = user
+        if getattr(user, "_jwt_exp", None):
+            self.scope["jwt_exp"] = float(user._jwt_exp)  # subclasses close the socket when it passes
         deadline = getattr(self, "_auth_deadline", None)
         if deadline is not None:
             deadline.cancel()

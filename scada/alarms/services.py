@@ -16,6 +16,7 @@ from apps.core.choices import AuditAction
 from apps.core.context import current
 from apps.core.permissions import can
 from scada.alarms.choices import AlarmEvent, AlarmState, Priority
+from scada.alarms.live import alarm_payload
 from scada.alarms.models import Alarm, AlarmDefinition, AlarmFlood, AlarmJournal, AlarmNotificationRule
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,25 @@ def transition(
         evaluate_flood(alarm.site_id, at)
         alarm_id, occurrence = alarm.pk, alarm.occurrence
         transaction.on_commit(lambda: _after_raise(alarm_id, occurrence))
+    payload = alarm_payload(alarm, entry)
+    transaction.on_commit(lambda: push_alarm(alarm.site_id, payload))
     return entry
+
+
+def push_alarm(site_id, payload: dict) -> None:
+    """Tell the HMI pages of the alarm's site (one group per site); a down channel layer is logged, not raised."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from scada.hmi.publisher import site_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(site_group(site_id), {"type": "hmi.alarm", "alarm": payload})
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not push alarm %s to the HMI: %s", payload.get("id"), exc)
 
 
 # -- operator actions (API and websocket share them; the choke point is checked here) ----------------------------------

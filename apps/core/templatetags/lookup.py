@@ -1,0 +1,9 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """{{ dict|get_item:key }}"""
+    return (mapping or {}).get(key, {})

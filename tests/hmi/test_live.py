@@ -1,0 +1,197 @@
+"""/ws/hmi/ against the real ASGI app: snapshot, coalesced live values from the gateway publisher, alarms, scope,
+commands authorised and audited like the API, token expiry; and the same through a real Redis channel layer."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.accounts.services import create_or_update_user
+from scada.alarms.models import Alarm, AlarmDefinition
+from scada.hmi.publisher import LivePublisher
+from scada.models import CurrentValue
+from scada.runtime.samples import Sample
+from tests.scada.helpers import make_device, make_tag
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+@pytest.fixture
+def plant(transactional_db):
+    from apps.wells.models import Field, Site
+
+    fa = Field.objects.create(code="FA", name="A")
+    fb = Field.objects.create(code="FB", name="B")
+    sa = Site.objects.create(field=fa, code="SA1", name="Pad A")
+    sb = Site.objects.create(field=fb, code="SB1", name="Pad B")
+    thp = make_tag(make_device(sa), name="W01.THP", eng_low=0, eng_high=350, unit="bar")
+    other = make_tag(make_device(sb), name="W90.THP", eng_low=0, eng_high=350, unit="bar")
+    CurrentValue.objects.create(tag=thp, tag_key=thp.key, value=123.4, quality=0, ts=datetime.now(UTC))
+    users = {role: create_or_update_user(f"hmi-{role}", role, fields=["FA"])[0] for role in ("operator", "viewer")}
+    return {"site_a": sa, "site_b": sb, "thp": thp, "other": other, **users}
+
+
+def run(fn):
+    return async_to_sync(fn)()
+
+
+async def connect(user, token=None):
+    from erp.asgi import application
+
+    comm = WebsocketCommunicator(application, "/ws/hmi/", headers=ORIGIN)
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "auth", "token": token or str(AccessToken.for_user(user))})
+    assert (await comm.receive_json_from())["type"] == "ready"
+    return comm
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_snapshot_then_coalesced_values_from_the_publisher_and_scope(plant):
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP", "W90.THP"]})
+        snapshot = await comm.receive_json_from()
+        publisher = LivePublisher(tick_s=0.01)
+        now = time.time()
+        # Three samples of one tag in one tick: ONE message carrying the latest value; field B never arrives.
+        await publisher(
+            [Sample(plant["thp"].key, now, 120.0), Sample(plant["thp"].key, now + 0.1, 121.0),
+             Sample(plant["other"].key, now, 99.0), Sample(plant["thp"].key, now + 0.2, 122.5)], None)
+        publisher._task.cancel()
+        sent = await publisher.flush(get_channel_layer())
+        values = await comm.receive_json_from(timeout=3)
+        nothing = await comm.receive_nothing(timeout=0.3)
+        await comm.disconnect()
+        return snapshot, values, nothing, sent
+
+    snapshot, values, nothing, sent = run(scenario)
+    assert snapshot["type"] == "snapshot" and snapshot["seq"] == 2
+    assert [(v["tag"], v["value"]) for v in snapshot["values"]] == [("W01.THP", 123.4)]
+    assert snapshot["unknown"] == ["W90.THP"]  # outside the user's field: as if it did not exist
+    assert values["type"] == "values" and values["seq"] == 3
+    assert [(v["tag"], v["value"], v["quality"]) for v in values["values"]] == [("W01.THP", 122.5, 0)]
+    assert nothing and sent == 2  # one message per site group
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_ack_over_the_socket_is_authorised_and_audited_and_viewers_are_refused(plant):
+    from apps.core.models import AuditEvent
+    from scada.alarms import services
+
+    defn = AlarmDefinition.objects.create(tag=plant["thp"], kind="HH", setpoint=100, message="High-high THP")
+    alarm = services.ensure_alarm(defn)
+    with services.transaction.atomic():
+        services.transition(alarm, "raise", value=150.0)
+
+    async def scenario():
+        viewer = await connect(plant["viewer"])
+        await viewer.send_json_to({"type": "subscribe", "site": "SA1"})
+        snap = await viewer.receive_json_from()
+        await viewer.send_json_to({"type": "ack", "id": str(alarm.pk)})  # a forged ack
+        refused = await viewer.receive_json_from()
+        operator = await connect(plant["operator"])
+        await operator.send_json_to({"type": "subscribe", "site": "SA1"})
+        await operator.receive_json_from()
+        await operator.send_json_to({"type": "ack", "id": str(alarm.pk), "comment": "from the panel"})
+        messages = [await operator.receive_json_from(timeout=3) for _ in range(2)]
+        pushed_to_viewer = await viewer.receive_json_from(timeout=3)
+        await viewer.disconnect()
+        await operator.disconnect()
+        return snap, refused, messages, pushed_to_viewer
+
+    snap, refused, messages, pushed = run(scenario)
+    assert [a["state"] for a in snap["alarms"]] == ["UNACKED"]
+    assert refused == {"type": "result", "command": "ack", "ok": False, "error": "permission_denied",
+                       "message": refused["message"], "seq": refused["seq"]}
+    assert {m["type"] for m in messages} == {"result", "alarm"}
+    result = next(m for m in messages if m["type"] == "result")
+    assert result["ok"] is True
+    assert pushed["type"] == "alarm" and pushed["alarm"]["state"] == "ACKED" and pushed["alarm"]["by"] == "hmi-operator"
+    assert Alarm.objects.get(pk=alarm.pk).state == "ACKED"
+    assert AuditEvent.objects.filter(action="permission_denied", actor=plant["viewer"]).exists()
+    assert AuditEvent.objects.filter(action="transition", actor=plant["operator"], channel="ui").exists()
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_write_over_the_socket_queues_a_range_checked_command(plant):
+    from scada.models import WriteCommand
+
+    plant["thp"].writable = True
+    plant["thp"].save()
+
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "write", "tag": "W01.THP", "value": 500})
+        too_high = await comm.receive_json_from()
+        await comm.send_json_to({"type": "write", "tag": "W01.THP", "value": 80})
+        ok = await comm.receive_json_from()
+        await comm.send_json_to({"type": "write", "tag": "W90.THP", "value": 80})
+        other_field = await comm.receive_json_from()
+        await comm.disconnect()
+        return too_high, ok, other_field
+
+    too_high, ok, other_field = run(scenario)
+    assert too_high["ok"] is False and too_high["error"] == "validation_error"
+    assert ok["ok"] is True
+    assert other_field["error"] == "not_found"
+    assert list(WriteCommand.objects.values_list("value", flat=True)) == [80.0]
+
+
+def test_socket_closes_when_the_token_expires(plant):
+    token = AccessToken.for_user(plant["viewer"])
+    token.set_exp(lifetime=timedelta(seconds=1))
+
+    async def scenario():
+        comm = await connect(plant["viewer"], token=str(token))
+        return await comm.receive_output(timeout=5)
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4401}
+
+
+def test_without_a_shared_layer_the_consumer_polls_current_values(plant):
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP"]})
+        await comm.receive_json_from()
+
+        def gateway_writes():
+            CurrentValue.objects.filter(tag=plant["thp"]).update(value=200.0, updated_at=datetime.now(UTC))
+
+        await database_sync_to_async(gateway_writes)()
+        update = await comm.receive_json_from(timeout=3)
+        await comm.disconnect()
+        return update
+
+    update = run(scenario)
+    assert update["type"] == "values" and update["values"][0]["value"] == 200.0
+
+
+def test_values_cross_processes_through_a_real_redis(plant, redis_url):
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}}
+
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP"]})
+        await comm.receive_json_from()
+        publisher = LivePublisher(tick_s=0.01)
+        await publisher([Sample(plant["thp"].key, time.time(), 77.0)], None)
+        publisher._task.cancel()
+        await publisher.flush(get_channel_layer())
+        got = await comm.receive_json_from(timeout=5)
+        await comm.disconnect()
+        return got
+
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends.clear()
+        try:
+            got = run(scenario)
+        finally:
+            channel_layers.backends.clear()
+    assert got["values"] == [{"tag": "W01.THP", "value": 77.0, "quality": 0, "ts": got["values"][0]["ts"]}]
