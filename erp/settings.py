@@ -378,9 +378,13 @@ if env_bool("OPS_BACKUP_SCHEDULE", True):
         "task": "apps.ops.tasks.daily_backup",
         "schedule": crontab(hour=OPS_BACKUP_HOUR, minute=OPS_BACKUP_MINUTE),
     }
-# Signed updates: the release's Ed25519 public key (PEM or raw base64), and where bundles are unpacked.
+# Signed updates: the release's Ed25519 public key (PEM or raw base64), where releases are unpacked.
 OPS_UPDATE_PUBLIC_KEY = env_str("OPS_UPDATE_PUBLIC_KEY", "")
-OPS_UPDATE_DIR = Path(env_str("OPS_UPDATE_DIR", str(VAR_DIR / "updates")))
+OPS_RELEASES_DIR = Path(env_str("OPS_RELEASES_DIR", str(VAR_DIR / "releases")))
+OPS_CURRENT_LINK = Path(env_str("OPS_CURRENT_LINK", str(VAR_DIR / "current")))  # the services run this release
+OPS_UPDATE_RESTART_COMMAND = env_str("OPS_UPDATE_RESTART_COMMAND", "")  # e.g. "systemctl restart wellsite.target"
+OPS_UPDATE_HEALTH_URL = env_str("OPS_UPDATE_HEALTH_URL", "")  # e.g. http://127.0.0.1:8000/api/ready
+OPS_UPDATE_HEALTH_TIMEOUT = env_int("OPS_UPDATE_HEALTH_TIMEOUT", 120, minimum=5)
 # /metrics: admin/scada credentials, or any client in these networks (CIDRs).
 OPS_METRICS_NETWORKS = env_list("OPS_METRICS_NETWORKS", [])
 

@@ -33,6 +33,7 @@ for _app in PROJECT_APPS:
     if _app != "apps.core" and _has(f"{_app}.urls"):
         _module = import_module(f"{_app}.urls")
         ui.append(path(f"{_label}/", include(_module)))
+api_v1.append(path("toolstrings", include("apps.intervention.api.contract_urls")))  # reference contract path
 
 urlpatterns = [
     path("api/health", health.health, name="health"),

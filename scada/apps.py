@@ -8,6 +8,7 @@ class ScadaConfig(AppConfig):
 
     def ready(self):
         from apps.core.demo import DEMO_LOADERS
+        from scada import checks  # noqa: F401  (registers the system checks)
         from scada.demo import seed_scada
 
         if seed_scada not in DEMO_LOADERS:

@@ -227,19 +227,27 @@ _ROW_NULL = struct.Struct(">hiqiiiih")  # same with a NULL value (length -1)
 COPY_SQL = f"COPY {TABLE} (ts, tag_key, value, quality) FROM STDIN (FORMAT BINARY)"
 
 
-def pack_copy(rows) -> bytes:
-    """The PostgreSQL binary COPY stream of ``rows`` ((ts_epoch_s, tag_key, value|None, quality), ...)."""
-    pack, pack_null = _ROW.pack, _ROW_NULL.pack
-    parts = [_COPY_HEADER]
-    append = parts.append
+def pack_copy(rows) -> memoryview:
+    """The PostgreSQL binary COPY stream of ``rows`` ((ts_epoch_s, tag_key, value|None, quality), ...).
+
+    Packed into one preallocated buffer (40 bytes a row, 32 with a NULL value): about 3x faster than psycopg's
+    per-value adaptation in write_row, which matters because the gateway is one Python process.
+    """
+    pack_into, pack_null_into = _ROW.pack_into, _ROW_NULL.pack_into
+    buf = bytearray(len(_COPY_HEADER) + _ROW.size * len(rows) + len(_COPY_TRAILER))
+    buf[:len(_COPY_HEADER)] = _COPY_HEADER
+    offset = len(_COPY_HEADER)
+    row_size, null_size, epoch = _ROW.size, _ROW_NULL.size, PG_EPOCH
     for ts, key, value, quality in rows:
-        micros = round((ts - PG_EPOCH) * 1_000_000)
+        micros = int((ts - epoch) * 1_000_000 + 0.5)
         if value is None:
-            append(pack_null(4, 8, micros, 4, key, -1, 2, quality))
+            pack_null_into(buf, offset, 4, 8, micros, 4, key, -1, 2, quality)
+            offset += null_size
         else:
-            append(pack(4, 8, micros, 4, key, 8, value, 2, quality))
-    append(_COPY_TRAILER)
-    return b"".join(parts)
+            pack_into(buf, offset, 4, 8, micros, 4, key, 8, value, 2, quality)
+            offset += row_size
+    buf[offset:offset + 2] = _COPY_TRAILER
+    return memoryview(buf)[:offset + 2]
 
 
 def write_rows(rows, connection=None) -> int:

@@ -94,10 +94,10 @@ class HubClient:
         conn = self._connection()
         try:
             conn.request(method, self.base + path, body=body, headers=hdrs)
-            response = conn.getresponse()
-            data = response.read()
             if isinstance(conn.sock, ssl.SSLSocket):
                 self.tls_version = conn.sock.version()
+            response = conn.getresponse()
+            data = response.read()
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
             return response.status, data

@@ -14,11 +14,10 @@ class CurrentValueStore:
         self.dirty: set[int] = set()
 
     def update(self, samples, received_at: float) -> None:
-        values, received, dirty = self.values, self.received, self.dirty
-        for s in samples:
-            values[s.key] = (s.value, s.quality, s.ts)
-            received[s.key] = received_at
-            dirty.add(s.key)
+        latest = {s.key: (s.value, s.quality, s.ts) for s in samples}
+        self.values.update(latest)
+        self.received.update(dict.fromkeys(latest, received_at))
+        self.dirty.update(latest)
 
     def get(self, key: int):
         return self.values.get(key)

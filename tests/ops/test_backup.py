@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
-import subprocess
-import sys
 import tarfile
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,31 +19,9 @@ from django.db import connection
 
 from apps.ops import backup, crypto
 from apps.ops.backup import BackupError, Progress, verify_archive
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def manage(env_extra: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run manage.py in a child process with its own database (the embedded SQLite box, or another PG database)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST", "WELLSITE_TEST"))}
-    env.update({"DEBUG": "1", "LOG_FORMAT": "plain", "OPS_BACKUP_SCHEDULE": "0", "PYTHONDONTWRITEBYTECODE": "1"})
-    env.update(env_extra)
-    proc = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"manage.py {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
+from tests.ops.helpers import manage
 
 FINGERPRINT = "import json; from apps.ops.backup import fingerprint; print('FP=' + json.dumps(fingerprint()))"
-MAKE_DATA = (
-    "from apps.wells.models import Field, Site\n"
-    "f = Field.objects.create(code='FX', name='Field \u00e9 X')\n"
-    "[Site.objects.create(field=f, code=f'S{i}', name=f'Site {i}', latitude='31.5', longitude='-102.25') "
-    "for i in range(25)]\n"
-)
-
-
 def fingerprint_of(env: dict) -> dict:
     out = manage(env, "shell", "-c", FINGERPRINT).stdout
     return json.loads(next(line for line in out.splitlines() if line.startswith("FP="))[3:])
@@ -65,12 +41,11 @@ def assert_same_content(manifest_tables: dict, restored: dict):
 
 # --- SQLite (the embedded box) ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sqlite_box(tmp_path_factory):
+def sqlite_box(tmp_path_factory, sqlite_template):
     """A migrated SQLite box with data and media, and an encrypted backup of it."""
     base = tmp_path_factory.mktemp("sqlitebox")
     env = {"VAR_DIR": str(base / "var"), "MEDIA_ROOT": str(base / "media")}
-    manage(env, "migrate", "-v0")
-    manage(env, "shell", "-c", MAKE_DATA)
+    shutil.copytree(sqlite_template, base / "var")
     (base / "media" / "reports").mkdir(parents=True)
     (base / "media" / "reports" / "ddr.pdf").write_bytes(b"%PDF-1.4 daily drilling report" * 100)
     passfile = base / "pass.txt"

@@ -163,3 +163,15 @@ def test_values_lists_current_values_in_scope(world, api_for):
     assert rows[inside.name]["value"] == 12.5 and rows[inside.name]["quality"] == "Good"
     assert rows[never.name]["quality"] == "Bad" and rows[never.name]["value"] is None
     assert len(api_for("admin").get("/api/v1/scada/values/").json()["results"]) == 3
+
+
+@pytest.mark.django_db
+def test_system_check_reports_bad_device_settings(world):
+    from scada.checks import check_scada_configuration
+
+    device = make_device(world.site_a)
+    assert check_scada_configuration(databases=["default"]) == []
+    Device.objects.filter(pk=device.pk).update(connection={"host": "x", "port": "not-a-port"})
+    errors = check_scada_configuration(databases=["default"])
+    assert [e.id for e in errors] == ["scada.E001"]
+    assert "port: A valid integer is required." in errors[0].msg
