@@ -40,9 +40,12 @@ def mqtt_state(timeout: float = 0.5) -> str:
 
 
 def pending_migrations() -> list[str]:
+    """Every migration of the code not recorded as applied (also a hole below an applied one, which Django's
+    leaf-based migration plan would not report)."""
     executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{m.app_label}.{m.name}" for m, _ in plan]
+    graph, applied = executor.loader.graph, executor.loader.applied_migrations
+    needed = {node for leaf in graph.leaf_nodes() for node in graph.forwards_plan(leaf)}
+    return sorted(f"{app}.{name}" for app, name in needed if (app, name) not in applied)
 
 
 @never_cache
