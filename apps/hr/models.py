@@ -176,6 +176,7 @@ class RigCertificationRequirement(BaseModel):
     scope = FieldScope("rig__site__field__code", site="rig__site__code")
 
     class Meta:
+        ordering = ["rig__name", "certification_type__code"]
         constraints = [models.UniqueConstraint(fields=["rig", "certification_type"], name="hr_rig_req_unique")]
 
     def __str__(self):
