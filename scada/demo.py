@@ -2,7 +2,8 @@
 
 Each pad has one Modbus TCP RTU on 127.0.0.1 (RTU-1: PAD-A, port 15021; RTU-2: PAD-B, port 15022) that
 ``manage.py simulate_field`` serves. RTU-1 uses CDAB word order for its float32 values, RTU-2 ABCD; pressures
-are 4-20 mA loops read as raw counts (4000..20000 = 4..20 mA) on input registers; chokes are writable setpoints.
+and tank levels are 4-20 mA loops read as raw counts (4000..20000 = 4..20 mA) on input registers; chokes are
+writable setpoints.
 """
 
 from __future__ import annotations
@@ -67,5 +68,12 @@ def seed_scada(stdout) -> None:
                 defaults.update(raw_low=4000.0, raw_high=20000.0)
             Tag.objects.update_or_create(name=f"{well_name}.{suffix}", defaults=defaults)
             count += 1
+    for pad, device in devices.items():  # one production tank per pad, level on a 4-20 mA loop
+        Tag.objects.update_or_create(name=f"{pad}.TANK_LVL", defaults={
+            "device": device, "description": f"{pad} production tank level",
+            "address": {"register_type": "input", "address": 100}, "data_type": "uint16", "scaling": "ma_4_20",
+            "raw_low": 4000.0, "raw_high": 20000.0, "eng_low": 0.0, "eng_high": 100.0, "unit": "%",
+            "deadband": 0.5, "deadband_mode": "percent", "max_interval_s": 300, "writable": False})
+        count += 1
     stdout.write(f"Seeded SCADA: 2 Modbus RTUs (ports {DEMO_PORTS['RTU-1']}/{DEMO_PORTS['RTU-2']}), {count} tags, "
                  "wells W01-W04.")

@@ -102,8 +102,10 @@ def timescale_statements() -> list[str]:
     - create_hypertable(..., chunk_time_interval => 1 day): the 2.x signature that all 2.x releases accept;
     - ALTER TABLE ... SET (timescaledb.compress, compress_segmentby, compress_orderby) + add_compression_policy;
     - add_retention_policy (drop_chunks older than the retention);
-    - one continuous aggregate per resolution, created WITH NO DATA (allowed inside the migration's transaction),
-      each with a refresh policy whose window spans several buckets and leaves out the bucket being written.
+    - one continuous aggregate per resolution, created WITH NO DATA (allowed inside a transaction block) and with
+      real-time aggregation on (materialized_only = false: the newest, not yet materialised buckets are computed
+      from the hypertable at query time; TimescaleDB >= 2.13 defaults to materialised-only), each with a refresh
+      policy whose window spans several buckets and leaves out the bucket being written.
     """
     compress_days = int(_setting("SCADA_COMPRESS_AFTER_DAYS", 7))
     retention_days = int(_setting("SCADA_RETENTION_DAYS", 365))
@@ -124,7 +126,8 @@ def timescale_statements() -> list[str]:
         view = f"{TABLE}_{suffix}"
         start, end, every = refresh[suffix]
         statements += [
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous) AS "
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} "
+            "WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS "
             f"SELECT tag_key, time_bucket(INTERVAL '{width}', ts) AS bucket, min(value) AS vmin, avg(value) AS vavg, "
             f"max(value) AS vmax, count(value) AS n FROM {TABLE} GROUP BY tag_key, bucket WITH NO DATA",
             f"SELECT add_continuous_aggregate_policy('{view}', start_offset => INTERVAL '{start}', "
@@ -136,11 +139,9 @@ def timescale_statements() -> list[str]:
 def drop_schema(connection) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for suffix, _w, _s in CAGGS:
-                cursor.execute(
-                    "SELECT 1 FROM pg_matviews WHERE matviewname = %s", [f"{TABLE}_{suffix}"])
-                if cursor.fetchone():
-                    cursor.execute(f"DROP MATERIALIZED VIEW {TABLE}_{suffix} CASCADE")
+            if backend(connection) == "timescale":
+                for suffix, _w, _s in CAGGS:  # continuous aggregates are dropped as materialized views
+                    cursor.execute(f"DROP MATERIALIZED VIEW IF EXISTS {TABLE}_{suffix} CASCADE")
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE} CASCADE")
         else:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")

@@ -6,7 +6,7 @@ Archive (``wellsite-backup-<edge>-<UTC stamp>.tar``, or ``.tar.enc`` when encryp
     manifest.json        format, product version, engine, applied migrations, per-table row counts and content
                          checksums, sha256 and size of every other member
     database.pgdump      (PostgreSQL) pg_dump -Fc of the whole database
-    database.sqlite3     (SQLite) a consistent copy made with the online backup API
+    database.sqlite3.gz  (SQLite) a consistent copy made with the online backup API, gzip-compressed
     media.tar            the uploaded files under MEDIA_ROOT (absent when there are none)
 
 A table's content checksum is the sum modulo 2**256 of the sha256 of each row's canonical text: independent of row
@@ -20,6 +20,7 @@ a failure at any point leaves the database as it was.
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import io
 import json
@@ -44,7 +45,8 @@ FORMAT = "wellsite-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PG_MEMBER = "database.pgdump"
-SQLITE_MEMBER = "database.sqlite3"
+SQLITE_MEMBER = "database.sqlite3.gz"
+SQLITE_PLAIN = "database.sqlite3"  # decompressed next to the verified members
 MEDIA_MEMBER = "media.tar"
 ARCHIVE_GLOBS = ("wellsite-backup-*.tar", "wellsite-backup-*.tar.enc")
 _MOD = 2**256
@@ -272,6 +274,17 @@ def _dump_sqlite(target: Path, progress: Progress) -> None:
     progress.step("copying the database", 1, 1)
 
 
+def _gzip(source: Path, target: Path, progress: Progress) -> None:
+    total = source.stat().st_size
+    done = 0
+    with open(source, "rb") as src, gzip.open(target, "wb", compresslevel=6) as out:
+        for block in iter(lambda: src.read(4 * 1024 * 1024), b""):
+            out.write(block)
+            done += len(block)
+            progress.step("compressing the database", done, total)
+    source.unlink()
+
+
 def _tar_media(target: Path, progress: Progress) -> bool:
     media = Path(settings.MEDIA_ROOT)
     files = [p for p in sorted(media.rglob("*")) if p.is_file() and not p.is_symlink()] if media.is_dir() else []
@@ -304,7 +317,8 @@ def create_backup(dest: Path, *, passphrase: str | None = None, keep: int | None
             _dump_postgresql(work / PG_MEMBER, progress, len(tables))
             members.append(PG_MEMBER)
         else:
-            _dump_sqlite(work / SQLITE_MEMBER, progress)
+            _dump_sqlite(work / SQLITE_PLAIN, progress)
+            _gzip(work / SQLITE_PLAIN, work / SQLITE_MEMBER, progress)
             members.append(SQLITE_MEMBER)
         if _tar_media(work / MEDIA_MEMBER, progress):
             members.append(MEDIA_MEMBER)
@@ -486,9 +500,14 @@ def _check_manifest(manifest, label: str) -> None:
 
 def _check_database_member(manifest: dict, work: Path, label: str) -> None:
     if manifest["engine"] == "sqlite":
-        path = work / SQLITE_MEMBER
-        if not path.exists():
+        if not (work / SQLITE_MEMBER).exists():
             raise BackupError(f"{label}: the SQLite database is missing")
+        path = work / SQLITE_PLAIN
+        try:
+            with gzip.open(work / SQLITE_MEMBER, "rb") as src, open(path, "wb") as out:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+        except (OSError, EOFError) as exc:
+            raise BackupError(f"{label}: the SQLite database cannot be decompressed ({exc})")
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
@@ -541,7 +560,7 @@ def restore_archive(verified: VerifiedArchive, *, wipe: bool, progress: Progress
     if manifest["engine"] == "postgresql":
         _restore_postgresql(verified.member(PG_MEMBER), manifest, progress, wipe)
     else:
-        _restore_sqlite(verified.member(SQLITE_MEMBER), progress)
+        _restore_sqlite(verified.member(SQLITE_PLAIN), progress)
     if MEDIA_MEMBER in manifest["files"]:
         _restore_media(verified.member(MEDIA_MEMBER), progress)
     connections.close_all()

@@ -16,18 +16,23 @@ Values that are cheaper to read than to push can be computed when Prometheus scr
 runs ``fn()`` (which sets gauges) before each exposition; the backup age is computed that way here.
 
 Several processes (web server, gateway, worker) each hold their own series. Set PROMETHEUS_MULTIPROC_DIR to a
-directory shared by those processes (a shared volume in Compose/k3s) and /metrics aggregates all of them.
+directory shared by those processes (a shared volume in Compose) and /metrics aggregates all of them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
 
 log = logging.getLogger(__name__)
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The per-process files are created with the first series below: the directory must exist.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 HTTP_REQUESTS = Counter("wellsite_http_requests", "HTTP requests served", ["view", "method", "status"])
 HTTP_LATENCY = Histogram(

@@ -20,10 +20,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -118,7 +119,7 @@ class _Event:
     op: str
     payload: dict
     spec: registry.SyncSpec | None = None
-    instance: models.Model | None = None
+    instance: SimpleNamespace | None = None
     keys: tuple = ()
 
 
@@ -167,26 +168,29 @@ def _build(ev: _Event, role: str) -> None:
     if str(ev.payload.get(pk.attname, ev.aggregate_id)) != ev.aggregate_id:
         raise _Invalid(f"payload.{pk.attname}: differs from aggregate_id")
     values = {}
+    errors = []
     for attname, value in ev.payload.items():
         f = by_attname[attname]
         try:
-            values[attname] = f.to_python(value)
+            value = values[attname] = f.to_python(value)
+            # Foreign keys are checked by the database constraints when the batch is applied (no query here).
+            if not f.is_relation and not (f.blank and value in f.empty_values):
+                f.validate(value, None)
+                f.run_validators(value)
         except DjangoValidationError as exc:
-            raise _Invalid(f"payload.{attname}: {'; '.join(exc.messages)}")
+            errors.append(f"{f.name}: {' '.join(exc.messages)}")
+    if errors:
+        raise _Invalid(f"payload: {'; '.join(errors)}")
     values[pk.attname] = pk.to_python(ev.aggregate_id)
-    for f in spec.fields:  # raw inserts skip pre_save: fill the automatic timestamps the sender did not give
-        if f.attname not in values and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
-            values[f.attname] = timezone.now()
-    instance = spec.model(**values)
-    # Foreign keys are checked by the database constraints when the batch is applied (no query per event here).
-    skip = [f.name for f in spec.model._meta.concrete_fields if f.attname not in values or f.is_relation]
-    try:
-        instance.clean_fields(exclude=skip)
-    except DjangoValidationError as exc:
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        raise _Invalid(f"payload: {detail}")
-    ev.instance = instance
     ev.keys = tuple(sorted(values))
+    for f in spec.model._meta.concrete_fields:
+        if f.attname in values:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            values[f.attname] = timezone.now()  # raw inserts skip pre_save: fill what the sender did not give
+        else:
+            values[f.attname] = f.get_default()
+    ev.instance = SimpleNamespace(**values)  # a row for the raw insert (no model __init__ per event)
 
 
 def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
@@ -339,26 +343,33 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
             received.append(ev)
             new_versions[key] = ev.sequence
         received += [ev for ev in fresh if results[ev.index]["status"] == Outcome.STALE]
-        ReceivedEvent.objects.bulk_create(
-            [
-                ReceivedEvent(edge_id=origin, event_id=ev.event_id, sequence=ev.sequence, aggregate_type=ev.label,
-                              aggregate_id=ev.aggregate_id, op=ev.op, outcome=results[ev.index]["status"],
-                              received_at=now)
-                for ev in received
-            ],
-            batch_size=2000,
-        )
-        AggregateVersion.objects.bulk_create(
-            [
-                AggregateVersion(aggregate_type=label, aggregate_id=agg, origin=origin, sequence=seq, applied_at=now)
-                for (label, agg), seq in new_versions.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["aggregate_type", "aggregate_id"],
-            update_fields=["origin", "sequence", "applied_at"],
-            batch_size=2000,
-        )
+        _raw_insert(ReceivedEvent, [
+            SimpleNamespace(edge_id=origin, event_id=ev.event_id, sequence=ev.sequence, aggregate_type=ev.label,
+                            aggregate_id=ev.aggregate_id, op=ev.op, outcome=results[ev.index]["status"],
+                            received_at=now)
+            for ev in received
+        ])
+        _raw_insert(AggregateVersion, [
+            SimpleNamespace(aggregate_type=label, aggregate_id=agg, origin=origin, sequence=seq, applied_at=now)
+            for (label, agg), seq in new_versions.items()
+        ], conflict=("aggregate_type", "aggregate_id"), update=("origin", "sequence", "applied_at"))
     return results
+
+
+def _raw_insert(model, rows, conflict=(), update=()) -> None:
+    """INSERT rows (plain objects carrying the attnames) without building model instances."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    on_conflict = OnConflict.UPDATE if conflict else None
+    batch = max(1, connection.ops.bulk_batch_size(fields, rows))
+    for start in range(0, len(rows), batch):
+        model._base_manager._insert(
+            rows[start : start + batch], fields=fields, raw=True, using=connection.alias, on_conflict=on_conflict,
+            update_fields=[meta.get_field(n) for n in update] or None,
+            unique_fields=[meta.get_field(n) for n in conflict] or None,
+        )
 
 
 def _chunks(items, size):

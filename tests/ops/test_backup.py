@@ -332,3 +332,16 @@ def test_settings_schedule_daily_backup():
     if entry is None:
         pytest.skip("OPS_BACKUP_SCHEDULE=0 in this environment")
     assert entry["task"] == "apps.ops.tasks.daily_backup"
+
+
+@pytest.mark.postgres_only
+def test_daily_backup_task_writes_an_archive(db, tmp_path, settings):
+    from apps.ops.tasks import daily_backup
+
+    settings.OPS_BACKUP_DIR = tmp_path / "usb"
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = str(tmp_path / "none")
+    daily_backup.apply()
+    [archive] = list((tmp_path / "usb").glob("wellsite-backup-*.tar"))
+    verified = verify_archive(archive)
+    verified.cleanup()

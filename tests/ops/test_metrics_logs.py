@@ -191,3 +191,21 @@ def test_redact(raw, kept):
 def test_redact_keeps_ordinary_messages():
     message = "well W-12 pressure 1250.5 psi, tag PT-101 quality good"
     assert redact(message) == message
+
+
+def test_metrics_aggregate_other_processes(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR, the web's /metrics registry includes the series set by another process (the
+    gateway): here a child process sets the queue depth and another one renders the registry the view uses."""
+    import subprocess
+    import sys
+
+    from tests.ops.helpers import ROOT, manage
+
+    shared = tmp_path / "metrics"  # does not exist yet: the metrics module creates it
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared), "VAR_DIR": str(tmp_path / "var")}
+    subprocess.run([sys.executable, "-c", "from apps.ops import metrics; metrics.set_queue_depth(17); "
+                    "metrics.count_samples('opcua', 5)"], cwd=ROOT, env={**env, "PATH": "/usr/bin:/bin"}, check=True)
+    out = manage(env, "shell", "-c", "from prometheus_client import generate_latest; from apps.ops.views import "
+                 "registry; print(generate_latest(registry()).decode())").stdout
+    assert "wellsite_gateway_queue_depth 17.0" in out
+    assert 'wellsite_samples_ingested_total{protocol="opcua"} 5.0' in out

@@ -175,3 +175,16 @@ def test_system_check_reports_bad_device_settings(world):
     errors = check_scada_configuration(databases=["default"])
     assert [e.id for e in errors] == ["scada.E001"]
     assert "port: A valid integer is required." in errors[0].msg
+
+
+def test_tag_links_must_be_on_the_device_site(world, api_for):
+    from apps.wells.models import Well
+
+    device = make_device(world.site_a)
+    far_well = Well.objects.create(site=world.site_b, name="WFAR", uwi="42-000-00001")
+    near_well = Well.objects.create(site=world.site_a, name="WNEAR", uwi="42-000-00002")
+    base = {"device": str(device.pk), "name": "LINK.X", "address": {"register_type": "holding", "address": 0}}
+    r = api_for("admin").post("/api/v1/scada/tags/", {**base, "well": str(far_well.pk)}, format="json")
+    assert r.status_code == 400 and r.json()["details"][0]["field"] == "well", r.json()
+    r = api_for("admin").post("/api/v1/scada/tags/", {**base, "well": str(near_well.pk)}, format="json")
+    assert r.status_code == 201, r.json()

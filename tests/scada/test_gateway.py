@@ -230,3 +230,36 @@ def test_run_scada_flushes_everything_on_sigterm(server, clean_historian):
         count, top = cursor.fetchone()
     assert count == recorded > 0
     assert top == 9999.0  # the last values, queued when SIGTERM arrived, were written
+
+
+def test_database_outage_applies_back_pressure_and_loses_nothing():
+    """While the historian write fails the batch is retried, the bounded queue fills and publish() blocks the
+    producer; when the database is back every sample is written exactly once."""
+    written, failures = [], {"left": 3}
+
+    def flaky_writer(rows):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database is down")
+        written.extend(rows)
+
+    async def scenario():
+        gw = Gateway(flush_samples=100, flush_ms=20, queue_max=1000, hooks=[], historian_writer=flaky_writer)
+        writer = asyncio.create_task(gw._writer())
+        blocked_at = None
+        for i in range(30):  # 30 x 100 samples, with distinct values so the recorder keeps them all
+            put = asyncio.create_task(gw.publish([Sample(k, i, float(i), GOOD) for k in range(100)]))
+            await asyncio.sleep(0)
+            if not put.done() and blocked_at is None:
+                blocked_at = len(gw.queue)
+            await put
+        await until(lambda: len(written) == 3000, what="all rows written")
+        gw._stopping = True
+        await writer
+        gw.db.shutdown()
+        return blocked_at, gw.stats
+
+    blocked_at, stats = asyncio.run(scenario())
+    assert blocked_at is not None and blocked_at >= 1000  # the producer waited on a full queue
+    assert stats.write_errors == 3
+    assert sorted((r[1], r[0]) for r in written) == sorted((k, i) for i in range(30) for k in range(100))

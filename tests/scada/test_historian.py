@@ -149,7 +149,8 @@ def test_timescale_statements_follow_the_documented_api():
     assert "add_compression_policy('scada_historian', compress_after => INTERVAL '7 days'" in statements
     assert "add_retention_policy('scada_historian', drop_after => INTERVAL '365 days'" in statements
     for view in ("scada_historian_1m", "scada_historian_1h"):
-        assert f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous)" in statements
+        assert (f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous, "
+                "timescaledb.materialized_only = false)") in statements
         assert f"add_continuous_aggregate_policy('{view}'" in statements
     assert statements.count("WITH NO DATA") == 2
 

@@ -30,7 +30,7 @@ def test_demo_loader_creates_rtus_tags_and_wells():
     text = _seed()
     assert "Seeded SCADA" in text
     assert set(Device.objects.values_list("name", "site__code")) == {("RTU-1", "PAD-A"), ("RTU-2", "PAD-B")}
-    assert Tag.objects.count() == 36
+    assert Tag.objects.count() == 38
     assert set(Well.objects.filter(name__in=["W01", "W02", "W03", "W04"]).values_list("name", flat=True)) == {
         "W01", "W02", "W03", "W04"}
     thp = Tag.objects.get(name="W03.THP")
@@ -76,6 +76,7 @@ def test_simulated_field_feeds_the_gateway_and_faults_show_as_bad():
                 assert t.eng_low <= value <= t.eng_high, (t.name, value)
         assert 20 < cur(tags["W01.THP"].key)[0] < 70  # a realistic tubing head pressure, through 4-20 mA counts
         assert cur(tags["W01.RUN"].key)[0] == 1.0
+        assert 0 < cur(tags["PAD-B.TANK_LVL"].key)[0] < 100
 
         await simulator.inject("comm-loss", "RTU-2")
         await until(lambda: cur(tags["W03.THP"].key)[1] == BAD, what="RTU-2 tags Bad")
