@@ -267,8 +267,19 @@ def write_rows(rows, connection=None) -> int:
         return len(rows)
     params = [(datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), key, value, quality)
               for ts, key, value, quality in rows]
+    sql = f"INSERT INTO {TABLE} (ts, tag_key, value, quality) VALUES (%s, %s, %s, %s)"
+    connection.ensure_connection()
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {TABLE} (ts, tag_key, value, quality) VALUES (%s, %s, %s, %s)", params)
+        if connection.get_autocommit():  # one transaction for the batch, not one per row
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.executemany(sql, params)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        else:
+            cursor.executemany(sql, params)
     return len(rows)
 
 
