@@ -6,7 +6,8 @@ from apps.wells.ui import crud
 
 app_name = "drilling"
 urlpatterns = [
-    path("reports/<uuid:pk>/<str:step>/", views.transition, name="drillingreport-transition"),
+    *[path(f"reports/<uuid:pk>/{step}/", views.transition, {"step": step}, name=f"drillingreport-{step}")
+      for step in ("submit", "approve", "return")],
     *crud("reports", m.DrillingReport, ["report_date", "wellbore", "rig", "status", "depth_md", "daily_cost"],
           ["wellbore", "rig", "report_date", "report_number", "day_start", "depth_md", "depth_tvd", "daily_cost",
            "personnel_on_board", "operations_summary", "forecast", "remarks"], select_related=["wellbore__well", "rig"],

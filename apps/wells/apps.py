@@ -12,3 +12,9 @@ class WellsConfig(AppConfig):
         register_nav(NavItem("Fields", "wells:field-list", "wells.field"))
         register_nav(NavItem("Sites", "wells:site-list", "wells.site"))
         register_nav(NavItem("Wells", "wells:well-list", "wells.well"))
+
+        from apps.core.demo import DEMO_LOADERS
+        from apps.wells.demo import seed_operations
+
+        if seed_operations not in DEMO_LOADERS:
+            DEMO_LOADERS.append(seed_operations)
