@@ -7,25 +7,31 @@ from __future__ import annotations
 class Recorder:
     def __init__(self):
         self.rules: dict[int, tuple[float, float]] = {}  # key -> (absolute deadband, max interval s)
-        self.last: dict[int, tuple[float | None, int, float]] = {}  # key -> (value, quality, ts) last recorded
+        self.last: dict[int, tuple] = {}  # key -> last recorded row (ts, key, value, quality)
 
     def configure(self, tags) -> None:
         self.rules = {t.key: (t.deadband, t.max_interval_s) for t in tags}
 
     def filter(self, samples) -> list[tuple]:
-        """Historian rows (ts, key, value, quality) for the samples that must be recorded."""
-        rows = []
-        rules, last = self.rules, self.last
+        """Historian rows (ts, key, value, quality) for the samples that must be recorded (hot path: ~1 us/sample)."""
+        rows: list[tuple] = []
+        append = rows.append
+        rules_get = self.rules.get
+        last = self.last
+        last_get = last.get
         for s in samples:
-            rule = rules.get(s.key)
-            previous = last.get(s.key)
-            if rule is not None and previous is not None:
-                deadband, max_interval = rule
-                pv, pq, pts = previous
-                if (pq == s.quality and s.ts - pts < max_interval
-                        and (pv is None) == (s.value is None)
-                        and (s.value is None or abs(s.value - pv) <= deadband)):
-                    continue
-            last[s.key] = (s.value, s.quality, s.ts)
-            rows.append((s.ts, s.key, s.value, s.quality))
+            key, value, quality, ts = s.key, s.value, s.quality, s.ts
+            previous = last_get(key)
+            if previous is not None:
+                rule = rules_get(key)
+                if rule is not None and previous[3] == quality and ts - previous[0] < rule[1]:
+                    pv = previous[2]
+                    if value is None:
+                        if pv is None:
+                            continue
+                    elif pv is not None and abs(value - pv) <= rule[0]:
+                        continue
+            row = (ts, key, value, quality)
+            last[key] = row
+            append(row)
         return rows
