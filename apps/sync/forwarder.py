@@ -119,10 +119,19 @@ class Forwarder:
                         attempts=attempts, last_error=reason,
                         next_attempt_at=now + timedelta(seconds=backoff_delay(attempts)),
                     )
-        for start in range(0, len(delivered), 5000):
-            OutboxEvent.objects.filter(sequence__in=delivered[start : start + 5000]).update(
-                state=EventState.DELIVERED, delivered_at=now
-            )
+        if delivered and self.postgres:
+            # One parameter for the whole list (5,000 placeholders cost more to parse than the update itself).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE sync_outboxevent SET state = %s, delivered_at = %s "
+                    "WHERE sequence = ANY(string_to_array(%s, ',')::bigint[])",
+                    [EventState.DELIVERED, now, ",".join(map(str, delivered))],
+                )
+        else:
+            for start in range(0, len(delivered), 500):
+                OutboxEvent.objects.filter(sequence__in=delivered[start : start + 500]).update(
+                    state=EventState.DELIVERED, delivered_at=now
+                )
         result.delivered += len(delivered)
         self._flag_delivered(rows, set(delivered))
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min
 from django.db.models.constants import OnConflict
@@ -120,6 +121,7 @@ class _Event:
     payload: dict
     spec: registry.SyncSpec | None = None
     instance: SimpleNamespace | None = None
+    wire: dict | None = None
     keys: tuple = ()
 
 
@@ -191,6 +193,13 @@ def _build(ev: _Event, role: str) -> None:
         else:
             values[f.attname] = f.get_default()
     ev.instance = SimpleNamespace(**values)  # a row for the raw insert (no model __init__ per event)
+    # The same row for the JSON path: the sender's JSON strings as they came (PostgreSQL parses them), the
+    # normalised Python value for numbers, booleans, nulls and what was filled here.
+    wire = dict(values)
+    for attname, raw in ev.payload.items():
+        if isinstance(raw, str) and not isinstance(values[attname], bool | int | float | type(None)):
+            wire[attname] = raw
+    ev.wire = wire
 
 
 def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
@@ -199,14 +208,18 @@ def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
     meta = model._meta
     by_keys: dict[tuple, list] = defaultdict(list)
     for ev in events:
-        by_keys[ev.keys].append(ev.instance)
+        by_keys[ev.keys].append(ev)
     fields = list(meta.concrete_fields)
-    for keys, objs in by_keys.items():
+    for keys, group in by_keys.items():
         update = [f for f in fields if f.attname in keys and not f.primary_key]
         if spec.append_only or not update:
             on_conflict, update_fields = OnConflict.IGNORE, None
         else:
             on_conflict, update_fields = OnConflict.UPDATE, update
+        if _json_insertable(model):
+            _pg_json_insert(model, [ev.wire for ev in group], [meta.pk], update_fields or [])
+            continue
+        objs = [ev.instance for ev in group]
         batch = max(1, connection.ops.bulk_batch_size(fields, objs))
         for start in range(0, len(objs), batch):
             model._base_manager._insert(
@@ -279,9 +292,7 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
         ids = [ev.event_id for ev in events]
         seen = set()
         for chunk in _chunks(ids, 5000):
-            seen.update(
-                ReceivedEvent.objects.filter(edge_id=origin, event_id__in=chunk).values_list("event_id", flat=True)
-            )
+            seen.update(_existing(ReceivedEvent, "event_id", chunk, edge_id=origin))
         fresh: list[_Event] = []
         for ev in events:
             if ev.event_id in seen:
@@ -304,9 +315,8 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
             by_type[label].append(agg)
         for label, agg_ids in by_type.items():
             for chunk in _chunks(agg_ids, 5000):
-                for v in AggregateVersion.objects.filter(aggregate_type=label, aggregate_id__in=chunk).values_list(
-                    "aggregate_type", "aggregate_id", "origin", "sequence"
-                ):
+                for v in _existing(AggregateVersion, "aggregate_id", chunk, aggregate_type=label,
+                                   columns=("aggregate_type", "aggregate_id", "origin", "sequence")):
                     versions[(v[0], v[1])] = (v[2], v[3])
         latest: dict[tuple, _Event] = {}
         live: list[_Event] = []
@@ -343,25 +353,81 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
             received.append(ev)
             new_versions[key] = ev.sequence
         received += [ev for ev in fresh if results[ev.index]["status"] == Outcome.STALE]
+        when = now.isoformat()
         _raw_insert(ReceivedEvent, [
-            SimpleNamespace(edge_id=origin, event_id=ev.event_id, sequence=ev.sequence, aggregate_type=ev.label,
-                            aggregate_id=ev.aggregate_id, op=ev.op, outcome=results[ev.index]["status"],
-                            received_at=now)
+            {"edge_id": origin, "event_id": str(ev.event_id), "sequence": ev.sequence, "aggregate_type": ev.label,
+             "aggregate_id": ev.aggregate_id, "op": ev.op, "outcome": str(results[ev.index]["status"]),
+             "received_at": when}
             for ev in received
         ])
         _raw_insert(AggregateVersion, [
-            SimpleNamespace(aggregate_type=label, aggregate_id=agg, origin=origin, sequence=seq, applied_at=now)
+            {"aggregate_type": label, "aggregate_id": agg, "origin": origin, "sequence": seq, "applied_at": when}
             for (label, agg), seq in new_versions.items()
         ], conflict=("aggregate_type", "aggregate_id"), update=("origin", "sequence", "applied_at"))
     return results
 
 
-def _raw_insert(model, rows, conflict=(), update=()) -> None:
-    """INSERT rows (plain objects carrying the attnames) without building model instances."""
+_JSON_SAFE = {
+    "AutoField", "BigAutoField", "SmallAutoField", "BigIntegerField", "BooleanField", "CharField", "DateField",
+    "DateTimeField", "DecimalField", "EmailField", "FloatField", "GenericIPAddressField", "IntegerField",
+    "JSONField", "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SlugField",
+    "SmallIntegerField", "TextField", "URLField", "UUIDField", "ForeignKey", "OneToOneField",
+}
+
+
+def _json_insertable(model) -> bool:
+    """PostgreSQL and only plain column types: rows can travel as one JSON document (jsonb_populate_recordset)."""
+    if connection.vendor != "postgresql":
+        return False
+    for f in model._meta.concrete_fields:
+        kind = f.get_internal_type()
+        if kind not in _JSON_SAFE or type(f).__module__.split(".")[0] != "django":
+            return False
+        if kind in ("ForeignKey", "OneToOneField") and f.target_field.get_internal_type() not in _JSON_SAFE:
+            return False
+    return True
+
+
+def _pg_json_insert(model, rows: list[dict], conflict: list, update: list, chunk: int = 20000) -> None:
+    """INSERT ... SELECT FROM jsonb_populate_recordset(...) ON CONFLICT: PostgreSQL converts the values, so a batch
+    costs one JSON encode instead of a driver adaptation per value (the hub's hot path)."""
+    qn = connection.ops.quote_name
+    meta = model._meta
+    table = qn(meta.db_table)
+    columns = [f for f in meta.concrete_fields if f.attname in rows[0]]
+    names = ", ".join(qn(f.column) for f in columns)
+    attnames = [f.attname for f in columns]
+    target = ", ".join(qn(f.column) for f in conflict)
+    if not conflict:
+        action = ""
+    elif update:
+        action = f"ON CONFLICT ({target}) DO UPDATE SET " + ", ".join(
+            f"{qn(f.column)} = EXCLUDED.{qn(f.column)}" for f in update
+        )
+    else:
+        action = f"ON CONFLICT ({target}) DO NOTHING"
+    # Identifiers come from the model's metadata, quoted; the only value is the bound JSON document.
+    sql = (f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
+           f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) {action}")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            doc = json.dumps([{a: r[a] for a in attnames} for r in part], cls=DjangoJSONEncoder,
+                             separators=(",", ":"))
+            cursor.execute(sql, [doc])
+
+
+def _raw_insert(model, rows: list[dict], conflict=(), update=()) -> None:
+    """INSERT rows ({attname: value}) without building model instances."""
     if not rows:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    if _json_insertable(model):
+        _pg_json_insert(model, rows, [meta.get_field(n) for n in conflict] or [],
+                        [meta.get_field(n) for n in update])
+        return
+    rows = [SimpleNamespace(**{f.attname: f.to_python(r[f.attname]) for f in fields}) for r in rows]
     on_conflict = OnConflict.UPDATE if conflict else None
     batch = max(1, connection.ops.bulk_batch_size(fields, rows))
     for start in range(0, len(rows), batch):
@@ -370,6 +436,26 @@ def _raw_insert(model, rows, conflict=(), update=()) -> None:
             update_fields=[meta.get_field(n) for n in update] or None,
             unique_fields=[meta.get_field(n) for n in conflict] or None,
         )
+
+
+def _existing(model, column: str, values: list, columns: tuple | None = None, **equal):
+    """Rows of ``model`` whose ``column`` is in ``values`` (and ``equal``). On PostgreSQL the list travels as one
+    comma-joined parameter (ANY(string_to_array(...))) instead of one placeholder per value."""
+    if connection.vendor != "postgresql":
+        qs = model.objects.filter(**{f"{column}__in": values}, **equal)
+        return qs.values_list(*columns) if columns else qs.values_list(column, flat=True)
+    qn = connection.ops.quote_name
+    meta = model._meta
+    col = meta.get_field(column)
+    cast = "::uuid[]" if col.get_internal_type() == "UUIDField" else ""
+    select = ", ".join(qn(meta.get_field(c).column) for c in (columns or (column,)))
+    where = " AND ".join(f"{qn(meta.get_field(k).column)} = %s" for k in equal)
+    sql = (f"SELECT {select} FROM {qn(meta.db_table)} WHERE {where} "  # noqa: S608 (identifiers from metadata)
+           f"AND {qn(col.column)} = ANY(string_to_array(%s, ','){cast})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*equal.values(), ",".join(str(v) for v in values)])
+        rows = cursor.fetchall()
+    return rows if columns else [r[0] for r in rows]
 
 
 def _chunks(items, size):

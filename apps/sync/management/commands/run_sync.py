@@ -1,6 +1,7 @@
 """Run the forwarder: push the outbox to the hub, pull the hub's master data, forward telemetry."""
 
 import signal
+import time
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -25,9 +26,11 @@ class Command(AuditedCommand):
         forwarder = Forwarder(batch_size=options["batch_size"])
         with acting(channel=Channel.SYNC):
             if options["once"]:
+                started = time.perf_counter()
                 result = forwarder.run_once()
                 self.stdout.write(f"sent={result.sent} delivered={result.delivered} rejected={result.rejected} "
-                                  f"quarantined={result.quarantined} pulled={result.pulled} error={result.error!r}")
+                                  f"quarantined={result.quarantined} pulled={result.pulled} "
+                                  f"seconds={time.perf_counter() - started:.2f} error={result.error!r}")
                 if not result.ok:
                     raise CommandError(result.error)
                 return
