@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from apps.core.navigation import navigation_for
+from apps.core.navigation import grouped_navigation_for, navigation_for
 
 
 def shell(request):
@@ -12,6 +12,7 @@ def shell(request):
         from apps.core.models import Notification
 
         data["nav"] = navigation_for(user)
+        data["nav_groups"] = grouped_navigation_for(user)
         data["user_role"] = user.role
         data["unread_notifications"] = Notification.objects.restrict(user, "view").filter(read_at__isnull=True).count()
     return data

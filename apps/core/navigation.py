@@ -27,6 +27,22 @@ def register_nav(item: NavItem) -> None:
         NAVIGATION.append(item)
 
 
+GROUPS = {
+    "core": "Home", "wells": "Wells", "drilling": "Drilling", "production": "Production",
+    "intervention": "Intervention", "inventory": "Inventory", "finance": "Finance", "hr": "People",
+    "maintenance": "Maintenance", "scada": "SCADA", "alarms": "SCADA", "hmi": "SCADA", "sync": "Sync",
+    "ops": "Operations",
+}
+
+
+def grouped_navigation_for(user) -> list[dict]:
+    """The user's entries grouped by module (one menu per module in the shell), in registration order."""
+    groups: dict[str, list[dict]] = {}
+    for item in navigation_for(user):
+        groups.setdefault(item["group"], []).append(item)
+    return [{"label": label, "items": items} for label, items in groups.items()]
+
+
 def navigation_for(user) -> list[dict]:
     items = []
     for item in NAVIGATION:
@@ -43,5 +59,6 @@ def navigation_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": item.label, "url": url})
+        namespace = item.url_name.split(":", 1)[0]
+        items.append({"label": item.label, "url": url, "group": GROUPS.get(namespace, namespace.title())})
     return items

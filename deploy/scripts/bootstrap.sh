@@ -46,6 +46,7 @@ if [ "$want_servers" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || pkgs+=(mosquitto)
   command -v socat >/dev/null 2>&1 || pkgs+=(socat)  # serial pseudo-terminal pairs for the Modbus RTU tests
+  [ -x /usr/bin/chromium ] || pkgs+=(chromium)  # browser tests (Playwright drives Debian's Chromium, never its own)
   if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 fi
 
