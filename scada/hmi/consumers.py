@@ -40,6 +40,7 @@ class HmiConsumer(AuthenticatedJsonConsumer):
     async def on_authenticated(self):
         self.subscribed: dict[str, int] = getattr(self, "subscribed", {})  # tag name -> key
         self.site_ids: set = getattr(self, "site_ids", set())
+        self.whole_site = getattr(self, "whole_site", False)
         self.joined: set = getattr(self, "joined", set())
         self._last_request = getattr(self, "_last_request", None)
         if getattr(self, "_watch", None) is None:
@@ -141,6 +142,7 @@ class HmiConsumer(AuthenticatedJsonConsumer):
         for group in self.joined - new_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined, self.subscribed, self.site_ids = new_groups, snapshot["tags"], snapshot["site_ids"]
+        self.whole_site = not tags
         await self.send_event({"type": "snapshot", "values": snapshot["values"], "alarms": snapshot["alarms"],
                                "unknown": snapshot["unknown"]})
         if isinstance(self.channel_layer, InMemoryChannelLayer) and not getattr(settings, "HMI_NO_POLL", False):
@@ -170,6 +172,11 @@ class HmiConsumer(AuthenticatedJsonConsumer):
 
     # -- live events from the gateway --------------------------------------------------------------------------------
     async def hmi_values(self, event):
+        if self.whole_site and event.get("raw"):
+            # Subscribed to the whole site: every value of the site's group is in scope; forward the encoded list.
+            self.seq += 1
+            await self.send(text_data=f'{{"type":"values","values":{event["raw"]},"seq":{self.seq}}}')
+            return
         wanted = [v for v in event["values"] if v["tag"] in self.subscribed]
         if wanted:
             await self.send_event({"type": "values", "values": wanted})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 
 from django.conf import settings
@@ -67,7 +68,10 @@ class LivePublisher:
             groups[meta[1]].append({"tag": meta[0], "value": value, "quality": quality, "ts": ts})
         sent = 0
         for site_id, values in groups.items():
-            await layer.group_send(site_group(site_id), {"type": "hmi.values", "values": values})
+            # "raw" is the values already encoded once: a client watching the whole site forwards it as-is instead
+            # of every consumer re-encoding the same list.
+            await layer.group_send(site_group(site_id), {"type": "hmi.values", "values": values,
+                                                         "raw": json.dumps(values, separators=(",", ":"))})
             sent += 1
         self.sent_messages += sent
         return sent

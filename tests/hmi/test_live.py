@@ -195,3 +195,31 @@ def test_values_cross_processes_through_a_real_redis(plant, redis_url):
         finally:
             channel_layers.backends.clear()
     assert got["values"] == [{"tag": "W01.THP", "value": 77.0, "quality": 0, "ts": got["values"][0]["ts"]}]
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_site_subscription_gets_the_pre_encoded_batch(plant):
+    from apps.wells.models import Site
+
+    second = make_tag(plant["thp"].device, name="W01.CHP", address=10)
+
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "subscribe", "site": "SA1"})
+        await comm.receive_json_from()
+        publisher = LivePublisher(tick_s=3600)
+        now = time.time()
+        await publisher([Sample(plant["thp"].key, now, 1.5), Sample(second.key, now, 2.5),
+                         Sample(plant["other"].key, now, 9.0)], None)
+        publisher._task.cancel()
+        await publisher.flush(get_channel_layer())
+        got = await comm.receive_json_from(timeout=3)
+        nothing = await comm.receive_nothing(timeout=0.3)
+        await comm.disconnect()
+        return got, nothing
+
+    got, nothing = run(scenario)
+    assert got["type"] == "values" and got["seq"] == 3
+    assert sorted(v["tag"] for v in got["values"]) == ["W01.CHP", "W01.THP"]
+    assert nothing  # the other field's site is another group
+    assert Site.objects.count() == 2
