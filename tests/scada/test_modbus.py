@@ -121,10 +121,10 @@ def test_one_based_addressing_reads_the_register_below(server):
 
 
 def test_exception_response_turns_only_that_block_bad(server):
-    good, missing = tag("holding", 0), tag("holding", 4090, "float64")  # 4090..4093 ok, block beyond size fails
+    good, missing = tag("holding", 0), tag("holding", 506, "float64")  # 506..509 exist (table of 512)
 
     async def scenario():
-        beyond = tag("holding", 4095, "float32")  # needs 4095-4096: past the end -> exception response
+        beyond = tag("holding", 511, "float32")  # needs 511-512: past the end -> exception response
         driver = ModbusDriver(device([good, missing, beyond], server.port))
         await driver.connect()
         try:
@@ -133,7 +133,7 @@ def test_exception_response_turns_only_that_block_bad(server):
             await driver.close()
 
     samples, beyond = asyncio.run(scenario())
-    assert samples[good.key].quality == GOOD
+    assert samples[good.key].quality == GOOD and samples[missing.key].quality == GOOD
     assert (samples[beyond.key].value, samples[beyond.key].quality) == (None, BAD)
 
 
