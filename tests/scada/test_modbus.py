@@ -196,3 +196,28 @@ def test_writes_use_fc5_fc6_fc16(server):
     assert decode(server.get("holding", 10), "int16") == -12
     assert decode(server.get("holding", 20, 2), "float32", "CDAB") == 55.5
     assert server.get("holding", 30) == [4250]
+
+
+def test_a_device_that_accepts_but_never_answers_times_out_as_connection_error():
+    """A hung RTU (TCP accepted, no reply): the request times out and the poll raises, so the gateway marks Bad."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    t = tag("holding", 0)
+
+    async def scenario():
+        driver = ModbusDriver(device([t], port, timeout_s=0.2))
+        await driver.connect()
+        try:
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(driver.read(), 5)
+        finally:
+            await driver.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        listener.close()
