@@ -81,3 +81,35 @@ class HistoryQuerySerializer(serializers.Serializer):
         if max_points > limit:
             raise serializers.ValidationError({"max_points": [f"At most {limit}."]})
         return {"start": start, "end": end, "max_points": max_points, "raw": "max_points" not in attrs}
+
+
+class CurrentValueSerializer(serializers.Serializer):
+    """One row of /values (documentation of the response; the view builds rows with .values())."""
+
+    tag = serializers.UUIDField()
+    key = serializers.IntegerField(help_text="Compact historian key of the tag.")
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    value = serializers.FloatField(allow_null=True, help_text="None when the quality is Bad.")
+    quality = serializers.ChoiceField(choices=["Good", "Uncertain", "Bad", "Stale"])
+    ts = serializers.DateTimeField(allow_null=True, help_text="Source timestamp.")
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    ts = serializers.DateTimeField()
+    value = serializers.FloatField(required=False, allow_null=True, help_text="Raw rows only.")
+    quality = serializers.IntegerField(required=False, help_text="Raw rows only (0 Good, 1 Uncertain, 2 Bad, 3 Stale).")
+    min = serializers.FloatField(required=False, allow_null=True, help_text="Buckets only.")
+    avg = serializers.FloatField(required=False, allow_null=True, help_text="Buckets only.")
+    max = serializers.FloatField(required=False, allow_null=True, help_text="Buckets only.")
+    count = serializers.IntegerField(required=False, help_text="Buckets only: values in the bucket.")
+
+
+class HistorySerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    unit = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    resolution = serializers.CharField(help_text='"raw" or the bucket width, e.g. "60s".')
+    bucket_seconds = serializers.FloatField()
+    points = HistoryPointSerializer(many=True)

@@ -1,14 +1,23 @@
 import csv
 
 from django.http import StreamingHttpResponse
-from rest_framework import mixins, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.base import ScopedModelViewSet
 from apps.core.api.exceptions import Conflict
 from scada import historian
-from scada.api.serializers import DeviceSerializer, HistoryQuerySerializer, TagSerializer, WriteCommandSerializer
+from scada.api.serializers import (
+    CurrentValueSerializer,
+    DeviceSerializer,
+    HistoryQuerySerializer,
+    HistorySerializer,
+    TagSerializer,
+    WriteCommandSerializer,
+)
 from scada.choices import Quality, WriteStatus
 from scada.filters import DeviceFilter, TagFilter, WriteCommandFilter
 from scada.models import Device, Tag, WriteCommand
@@ -41,14 +50,19 @@ class TagViewSet(ScopedModelViewSet):
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=HistorySerializer,
+                   filters=False, description="Downsampled history: raw rows if they fit in max_points, else "
+                   "max_points buckets with min/avg/max/count.")
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk=None):
         tag = self.get_object()
         q = self._query(request)
         data = historian.history(tag.key, q["start"], q["end"], q["max_points"])
         return Response({"tag": tag.name, "unit": tag.unit, "start": q["start"], "end": q["end"], **data})
 
-    @action(detail=True, methods=["get"], url_path="history/csv")
+    @extend_schema(parameters=[HistoryQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR},
+                   filters=False)
+    @action(detail=True, methods=["get"], url_path="history/csv", filter_backends=[], pagination_class=None)
     def history_csv(self, request, pk=None):
         """CSV of the raw rows (or of the buckets when max_points is given)."""
         tag = self.get_object()
@@ -94,12 +108,15 @@ class ValueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Current value, quality and source timestamp of every tag in the user's scope (telemetry: ``.values()``)."""
 
     queryset = Tag.objects.all()
+    serializer_class = CurrentValueSerializer
     filterset_class = TagFilter
     pagination_class = None
 
     def get_queryset(self):
         return Tag.objects.restrict(self.request.user, "view").filter(enabled=True)
 
+    @extend_schema(responses=inline_serializer("CurrentValues", {
+        "count": serializers.IntegerField(), "results": CurrentValueSerializer(many=True)}))
     def list(self, request, *args, **kwargs):
         rows = self.filter_queryset(self.get_queryset()).order_by("key").values(
             "id", "key", "name", "unit", "current__value", "current__quality", "current__ts")

@@ -10,7 +10,7 @@ from tests.servers import free_port
 
 
 class ModbusServerThread:
-    def __init__(self, port: int | None = None, unit: int = 1, serial_port: str | None = None, size: int = 4096):
+    def __init__(self, port: int | None = None, unit: int = 1, serial_port: str | None = None, size: int = 512):
         self.port = port or free_port()
         self.unit = unit
         self.serial_port = serial_port

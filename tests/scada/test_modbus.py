@@ -121,10 +121,10 @@ def test_one_based_addressing_reads_the_register_below(server):
 
 
 def test_exception_response_turns_only_that_block_bad(server):
-    good, missing = tag("holding", 0), tag("holding", 4090, "float64")  # 4090..4093 ok, block beyond size fails
+    good, missing = tag("holding", 0), tag("holding", 506, "float64")  # 506..509 exist (table of 512)
 
     async def scenario():
-        beyond = tag("holding", 4095, "float32")  # needs 4095-4096: past the end -> exception response
+        beyond = tag("holding", 511, "float32")  # needs 511-512: past the end -> exception response
         driver = ModbusDriver(device([good, missing, beyond], server.port))
         await driver.connect()
         try:
@@ -133,7 +133,7 @@ def test_exception_response_turns_only_that_block_bad(server):
             await driver.close()
 
     samples, beyond = asyncio.run(scenario())
-    assert samples[good.key].quality == GOOD
+    assert samples[good.key].quality == GOOD and samples[missing.key].quality == GOOD
     assert (samples[beyond.key].value, samples[beyond.key].quality) == (None, BAD)
 
 
@@ -196,3 +196,28 @@ def test_writes_use_fc5_fc6_fc16(server):
     assert decode(server.get("holding", 10), "int16") == -12
     assert decode(server.get("holding", 20, 2), "float32", "CDAB") == 55.5
     assert server.get("holding", 30) == [4250]
+
+
+def test_a_device_that_accepts_but_never_answers_times_out_as_connection_error():
+    """A hung RTU (TCP accepted, no reply): the request times out and the poll raises, so the gateway marks Bad."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    t = tag("holding", 0)
+
+    async def scenario():
+        driver = ModbusDriver(device([t], port, timeout_s=0.2))
+        await driver.connect()
+        try:
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(driver.read(), 5)
+        finally:
+            await driver.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        listener.close()
