@@ -6,4 +6,5 @@ app_name = "hmi"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("site/<str:code>/", views.site, name="site"),
+    path("trend/", views.trend, name="trend"),
 ]

@@ -59,3 +59,21 @@ def site(request, code):
         "site": site, "groups": groups, "limits": limits, "kiosk": _kiosk(request),
         "can_ack": can(request.user, Alarm, "ack"), "can_shelve": can(request.user, Alarm, "shelve"),
     })
+
+
+@login_required
+def trend(request):
+    """L3: trends of chosen tags (several pens), history from the history API, live points appended, zoom by drag."""
+    visible = Tag.objects.restrict(request.user, "view").filter(enabled=True).select_related("device__site")
+    names = [n for n in request.GET.get("tags", "").split(",") if n][:8]
+    chosen = list(visible.filter(name__in=names)) if names else []
+    site = request.GET.get("site")
+    choices = visible.filter(device__site__code=site) if site else visible
+    try:
+        hours = max(1, min(24 * 31, int(request.GET.get("hours", 4))))
+    except ValueError:
+        hours = 4
+    return render(request, "hmi/trend.html", {
+        "chosen": chosen, "choices": choices.order_by("name")[:500], "hours": hours, "kiosk": _kiosk(request),
+        "tag_names": ",".join(t.name for t in chosen),
+    })

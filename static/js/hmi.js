@@ -127,6 +127,7 @@
         renderAlarms();
       } else if (msg.type === "values") {
         msg.values.forEach(showValue);
+        document.dispatchEvent(new CustomEvent("hmi:values", { detail: msg.values }));
       } else if (msg.type === "alarm") {
         alarms[msg.alarm.id] = msg.alarm;
         renderAlarms();

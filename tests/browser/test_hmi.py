@@ -142,3 +142,22 @@ def test_kiosk_mode_hides_the_chrome_and_marks_bad_values(plant, live_server_url
     gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), None, 2)])
     page.wait_for_selector('.bar-row .pv.q-bad[data-tag="W01.THP"]', timeout=3000)
     page.screenshot(path=str(ARTIFACTS / "hmi-kiosk-bad-value.png"))
+
+
+def test_trend_page_draws_history_and_appends_live_points(plant, live_server_url, browser_page, redis_url):
+    from datetime import UTC, datetime, timedelta
+
+    from scada import historian
+
+    now = datetime.now(UTC)
+    rows = [((now - timedelta(minutes=60 - i)).timestamp(), plant["thp"].key, 200.0 + i, 0) for i in range(60)]
+    in_thread(historian.write_rows, rows)
+    page = browser_page
+    login(page, live_server_url, "operator-b")
+    page.goto(f"{live_server_url}/hmi/trend/?tags=W01.THP&hours=4")
+    page.wait_for_selector("#trend canvas", timeout=10000)
+    page.wait_for_selector("#link-state:text('live')", timeout=10000)
+    assert "W01.THP (bar)" in page.inner_text("#trend")
+    gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 255.5)])
+    page.wait_for_function("document.querySelector('.pv[data-tag=\"W01.THP\"]').textContent === '255.5'", timeout=3000)
+    page.screenshot(path=str(ARTIFACTS / "hmi-L3-trend.png"), full_page=True)
