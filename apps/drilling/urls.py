@@ -27,4 +27,7 @@ urlpatterns = [
            "chlorides_mg_l", "solids_pct"]),
     *crud("mud-usage", m.MudUsage, ["product", "report", "quantity", "unit"],
           ["report", "product", "item_code", "quantity", "unit", "unit_cost"]),
+    *crud("bha-components", m.BhaComponent, ["position", "bha", "component_type", "serial_number", "od_mm"],
+          ["bha", "position", "component_type", "description", "serial_number", "od_mm", "id_mm", "length_m",
+           "weight_kg", "top_connection", "bottom_connection"], select_related=["bha"]),
 ]

@@ -39,6 +39,7 @@ from apps.sync.models import AggregateVersion, EdgeCredential, OutboxEvent, Rece
 log = logging.getLogger(__name__)
 
 SYNC_SCOPE = "sync"
+_LOCK_NAMESPACE = 0x53594E43  # "SYNC": advisory lock class of the per-origin apply lock
 HUB_ORIGIN = "hub"
 
 
@@ -288,6 +289,11 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
         events.append(ev)
 
     with transaction.atomic(), registry.applying_remote():
+        # 0. One batch of an origin at a time: with several forwarders, a batch must see the versions committed by
+        #    the batch before it, or an older event could overwrite a newer one (SQLite writers are serial anyway).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, origin])
         # 1. De-duplicate: already received from this origin, or twice in this batch.
         ids = [ev.event_id for ev in events]
         seen = set()

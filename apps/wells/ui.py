@@ -9,13 +9,27 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import models as model_forms
 from django.urls import path, reverse
 
 from apps.core.permissions import can
 from apps.core.views import ScopedDetailView, ScopedListView
+
+
+class ScopedModelForm(model_forms.ModelForm):
+    """A model form that shows a model ``clean()`` error about a field the form does not carry (``status`` of a
+    submitted report...) as a form-wide error instead of failing."""
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            regrouped: dict = {}
+            for field, messages in errors.error_dict.items():
+                key = field if field == NON_FIELD_ERRORS or field in self.fields else NON_FIELD_ERRORS
+                regrouped.setdefault(key, []).extend(messages)
+            errors = ValidationError(regrouped)
+        super()._update_errors(errors)
 
 
 class _ScopedFormMixin(LoginRequiredMixin):
@@ -29,7 +43,7 @@ class _ScopedFormMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_class(self):
-        return model_forms.modelform_factory(self.model, fields=self.fields)
+        return model_forms.modelform_factory(self.model, form=ScopedModelForm, fields=self.fields)
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -39,6 +53,8 @@ class _ScopedFormMixin(LoginRequiredMixin):
                 field.queryset = qs.restrict(self.request.user, "view")
         return form
 
+    after_save = None  # optional callable(obj): a service to run after the object is saved (recompute...)
+
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
@@ -46,6 +62,8 @@ class _ScopedFormMixin(LoginRequiredMixin):
                 transaction.set_rollback(True)
                 form.add_error(None, "The object would be outside of your field/site scope.")
                 return self.form_invalid(form)
+            if self.after_save is not None:
+                self.after_save(self.object)
         return response
 
     def get_success_url(self):
@@ -59,7 +77,8 @@ class _ScopedFormMixin(LoginRequiredMixin):
         return ctx
 
 
-def crud(prefix: str, model, columns: list[str], fields: list[str], select_related=(), detail_view=None):
+def crud(prefix: str, model, columns: list[str], fields: list[str], select_related=(), detail_view=None,
+         after_save=None):
     """URL patterns for list, detail, new and edit pages of ``model`` under ``prefix`` (e.g. "wells")."""
     from django.views.generic import CreateView, UpdateView
 
@@ -70,15 +89,16 @@ def crud(prefix: str, model, columns: list[str], fields: list[str], select_relat
     })
     detail = detail_view or type(f"{model.__name__}DetailView", (ScopedDetailView,),
                                  {"model": model, "template_name": "wells/object_detail.html"})
+    hook = staticmethod(after_save) if after_save else None
     create = type(f"{model.__name__}CreateView", (_ScopedFormMixin, CreateView),
-                  {"model": model, "fields": fields, "action": "add"})
+                  {"model": model, "fields": fields, "action": "add", "after_save": hook})
 
     def _edit_qs(self):
         return self.model.objects.restrict(self.request.user, "view") & self.model.objects.restrict(
             self.request.user, "change")
 
     edit = type(f"{model.__name__}UpdateView", (_ScopedFormMixin, UpdateView),
-                {"model": model, "fields": fields, "action": "change", "get_queryset": _edit_qs})
+                {"model": model, "fields": fields, "action": "change", "get_queryset": _edit_qs, "after_save": hook})
     return [
         path(f"{prefix}/", list_view.as_view(), name=f"{name}-list"),
         path(f"{prefix}/new/", create.as_view(), name=f"{name}-create"),

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.wells import models as m
-from apps.wells import views
+from apps.wells import services, views
 from apps.wells.ui import crud
 
 app_name = "wells"
@@ -31,4 +31,7 @@ urlpatterns = [
     *crud("trajectories", m.Trajectory, ["name", "wellbore", "definitive", "survey_company"],
           ["wellbore", "name", "definitive", "survey_company", "azimuth_reference", "tie_on_md", "tie_on_tvd",
            "tie_on_ns", "tie_on_ew"], select_related=["wellbore__well"], detail_view=views.TrajectoryDetailView),
+    *crud("survey-stations", m.SurveyStation, ["md", "trajectory", "inclination", "azimuth", "tvd", "dls"],
+          ["trajectory", "md", "inclination", "azimuth"], select_related=["trajectory__wellbore__well"],
+          after_save=lambda station: services.recompute_trajectory(station.trajectory)),
 ]

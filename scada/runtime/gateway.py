@@ -252,7 +252,7 @@ class Gateway:
                 return
 
     async def _record(self, rows) -> None:
-        delay = 0.2
+        delay, attempts = 0.2, 0
         while rows:
             try:
                 await self.db_call(self.write_rows, rows)
@@ -261,8 +261,9 @@ class Gateway:
                 return
             except Exception:  # noqa: BLE001  (database down: hold the rows, the queue fills, drivers slow down)
                 self.stats.write_errors += 1
+                attempts += 1
                 log.exception("historian write failed; retrying in %.1f s", delay)
-                if self._stopping and self.stats.write_errors > 20:
+                if self._stopping and attempts >= 5:  # shutting down with the database still away: give up
                     log.error("historian: %d rows lost at shutdown", len(rows))
                     return
                 await asyncio.sleep(delay)

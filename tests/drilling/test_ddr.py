@@ -134,3 +134,16 @@ def test_ui_submit_shows_the_problems(world, personas, client):
     client.force_login(personas["operator"])
     page = client.post(f"/drilling/reports/{rep.pk}/submit/", follow=True).content.decode()
     assert "[last_end]" in page and "[total]" in page
+
+
+def test_ui_edit_of_a_submitted_report_is_refused_with_a_message(world, personas, client):
+    rep = report(world)
+    rows(rep, FULL_DAY)
+    services.submit(rep)
+    client.force_login(personas["operator"])
+    response = client.post(f"/drilling/reports/{rep.pk}/edit/", {
+        "wellbore": str(rep.wellbore_id), "report_date": "2026-04-01", "day_start": "06:00", "daily_cost": "1",
+        "personnel_on_board": "3", "remarks": "late edit"})
+    assert response.status_code == 200 and "cannot be edited" in response.content.decode()
+    rep.refresh_from_db()
+    assert rep.remarks == ""

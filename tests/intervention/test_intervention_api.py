@@ -259,3 +259,24 @@ def test_builder_script_is_vendored():
     js = (Path(__file__).resolve().parents[2] / "static/js/toolstring.js").read_text()
     assert "/api/v1/intervention/toolstrings/check/" not in js  # the URL comes from the page's data attributes
     assert "http://" not in js and "https://" not in js
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "supervisor", "operator", "viewer", "scada"])
+def test_contract_endpoint_per_role(role, world, api_for):
+    from apps.core.testing import allowed
+
+    inside, outside = toolstring(world), toolstring(world, in_scope=False)
+    client = api_for(role)
+    listing = client.get(CONTRACT)
+    if not allowed(Toolstring, role, "view"):
+        assert listing.status_code == 403 and listing.json()["error"] == "permission_denied"
+        return
+    ids = {t["id"] for t in listing.json()["toolstrings"]}
+    assert str(inside.pk) in ids and (str(outside.pk) in ids) == (role == "admin")
+    created = client.post(CONTRACT, contract_payload(world), format="json")
+    assert created.status_code == (201 if allowed(Toolstring, role, "add") else 403)
+    put = client.put(f"{CONTRACT}/{inside.pk}", contract_payload(world, wellId=str(inside.well_id)), format="json")
+    assert put.status_code == (200 if allowed(Toolstring, role, "change") else 403)
+    deleted = client.delete(f"{CONTRACT}/{inside.pk}")
+    assert deleted.status_code == (200 if allowed(Toolstring, role, "delete") else 403)

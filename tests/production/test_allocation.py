@@ -153,3 +153,48 @@ def test_allocation_api_and_scope(world, api_for):
     response = api_for("supervisor").post("/api/v1/production/allocation-runs/", {**body, "meter": str(other.pk)},
                                           format="json")
     assert response.status_code == 400 and response.json()["details"][0]["field"] == "meter"
+
+
+class TestAllocationRunApi(__import__("apps.core.testing", fromlist=["ApiContract"]).ApiContract):
+    """The per-role contract for allocation runs: POST runs (or reruns) an allocation; runs are never edited by hand
+    (PATCH/DELETE are refused for every role: 403 without the permission, 405 for administrators)."""
+
+    endpoint = "/api/v1/production/allocation-runs/"
+    model = AllocationRun
+    invalid_field = "period_end"
+
+    @staticmethod
+    def meter(world, in_scope=True):
+        w = f.well(world, in_scope)
+        welltest(w, "10")
+        daily(w)
+        site = world.site_a if in_scope else world.site_b
+        meter = Meter.objects.create(code=f"M{Meter.objects.count()}", name="LACT", site=site, phase="oil")
+        meter.wells.set([w])
+        MeterReading.objects.create(meter=meter, reading_date=D1, gross_volume=Decimal("9"))
+        return meter
+
+    def make(self, world, in_scope=True):
+        return services.allocate(self.meter(world, in_scope), D1, D1)
+
+    def create_payload(self, world):
+        return {"meter": str(self.meter(world).pk), "period_start": "2026-03-01", "period_end": "2026-03-01"}
+
+    def invalid_payload(self, world):
+        return {**self.create_payload(world), "period_end": "2026-02-01"}
+
+    def update_payload(self, world, obj):
+        return {"period_end": "2026-03-02"}
+
+    def test_update(self, world, api_for):
+        obj = self.make(world)
+        for role in ("supervisor", "operator", "viewer", "scada"):
+            assert api_for(role).patch(self.detail(obj), {}, format="json").status_code == 403
+        assert api_for("admin").patch(self.detail(obj), {}, format="json").status_code == 405
+
+    def test_delete(self, world, api_for):
+        obj = self.make(world)
+        assert api_for("admin").delete(self.detail(obj)).status_code == 405
+
+    def test_out_of_scope_change_is_404(self, world, api_for):
+        pytest.skip("runs are never changed by hand")

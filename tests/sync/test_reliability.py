@@ -57,8 +57,8 @@ def pending() -> int:
     return OutboxEvent.objects.filter(state=EventState.PENDING).count()
 
 
-def assert_exactly_once(hub, edge_id: str, wells: list[Well]) -> int:
-    """Every outbox event arrived once, in order per record, and the hub's wells equal the edge's."""
+def assert_exactly_once(hub, edge_id: str, wells: list[Well], ordered: bool = True) -> int:
+    """Every outbox event arrived once, in order per record (one forwarder), and the hub's wells equal the edge's."""
     edge_events = {str(e): s for e, s in OutboxEvent.objects.values_list("event_id", "state")}
     assert set(edge_events.values()) == {EventState.DELIVERED}
     rows = hub.query(
@@ -71,7 +71,8 @@ def assert_exactly_once(hub, edge_id: str, wells: list[Well]) -> int:
     per_record = defaultdict(list)
     for _, aggregate, sequence in rows:
         per_record[aggregate].append(sequence)
-    assert all(seqs == sorted(seqs) for seqs in per_record.values()), "out of order for a record"
+    if ordered:
+        assert all(seqs == sorted(seqs) for seqs in per_record.values()), "out of order for a record"
     ids = [str(w.pk) for w in wells]
     hub_names = dict(hub.query("SELECT id::text, name FROM wells_well WHERE id::text = ANY(%s)", (ids,)))
     edge_names = {str(pk): name for pk, name in Well.objects.filter(pk__in=ids).values_list("pk", "name")}
@@ -110,8 +111,8 @@ def test_flapping_link_no_loss_no_duplicate_no_stall(hub, sync_dbs, settings, tm
     )
     try:
         wells = make_site("flap", 20)
-        for round_ in range(8):  # changes keep coming while the link goes up and down
-            change_wells(wells, 150, chunk=150, label=f"r{round_}-")
+        for round_ in range(6):  # changes keep coming while the link goes up and down
+            change_wells(wells, 100, chunk=100, label=f"r{round_}-")
             proxy.mode = "refuse" if round_ % 2 == 0 else "pass"
             proxy.cut()
             time.sleep(0.3)
@@ -124,7 +125,7 @@ def test_flapping_link_no_loss_no_duplicate_no_stall(hub, sync_dbs, settings, tm
         forwarder.terminate()
         forwarder.wait(timeout=15)
         proxy.close()
-    assert assert_exactly_once(hub, edge_id, wells) > 2400
+    assert assert_exactly_once(hub, edge_id, wells) > 1200
 
 
 def test_forwarder_killed_mid_batch(hub, sync_dbs, settings, tmp_path):
@@ -132,12 +133,12 @@ def test_forwarder_killed_mid_batch(hub, sync_dbs, settings, tmp_path):
     again and answered as duplicates, so nothing is lost and nothing is applied twice."""
     edge_id, token = new_edge(settings, hub)
     wells = make_site("kill", 10)
-    change_wells(wells, 1000)
+    change_wells(wells, 600)
     total = OutboxEvent.objects.count()
     proxy = FlakyProxy(hub.port)
     proxy.mode = "hold"
     forwarder = start_forwarder(
-        forwarder_env(sync_dbs[0], proxy.url, token, edge_id, SYNC_BATCH_SIZE=300, SYNC_TIMEOUT_SECONDS=60),
+        forwarder_env(sync_dbs[0], proxy.url, token, edge_id, SYNC_BATCH_SIZE=200, SYNC_TIMEOUT_SECONDS=60),
         tmp_path / "fwd.log",
     )
     try:
@@ -184,3 +185,24 @@ def test_poison_event_is_quarantined_and_the_rest_flow(hub, sync_dbs, settings):
     delivered = OutboxEvent.objects.filter(state=EventState.DELIVERED).count()
     received = hub.query("SELECT count(*) FROM sync_receivedevent WHERE edge_id = %s", (edge_id,))[0][0]
     assert received == delivered == OutboxEvent.objects.count() - 1
+
+
+def test_concurrent_forwarders_skip_locked_and_newest_wins(hub, sync_dbs, settings):
+    """Two forwarders drain one backlog at once (SELECT ... FOR UPDATE SKIP LOCKED): no event twice, none lost, and
+    each record ends at its newest version even when batches reach the hub out of order."""
+    import subprocess
+
+    from tests.sync.procs import PYTHON, ROOT
+
+    edge_id, token = new_edge(settings, hub)
+    wells = make_site("pair", 4)
+    change_wells(wells, 800)
+    env = forwarder_env(sync_dbs[0], hub.url, token, edge_id, SYNC_BATCH_SIZE=100)
+    procs = [subprocess.Popen([PYTHON, "manage.py", "run_sync", "--once"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    sent = [int(out.split("sent=")[1].split()[0]) for out, _ in outputs]
+    assert sum(sent) == OutboxEvent.objects.count()
+    assert pending() == 0
+    assert assert_exactly_once(hub, edge_id, wells, ordered=False) == sum(sent)

@@ -91,3 +91,15 @@ def test_one_definitive_trajectory_per_wellbore(world, api_for):
     r = api_for("operator").post("/api/v1/wells/trajectories/", {"wellbore": str(first.wellbore_id), "name": "Gyro",
                                                                   "definitive": False}, format="json")
     assert r.status_code == 201
+
+
+def test_ui_station_create_recomputes_the_stations_below(world, personas, client):
+    trajectory = f.trajectory(world)
+    for md, inc, azi, *_ in (EXPECTED[0], EXPECTED[2]):
+        SurveyStation.objects.create(trajectory=trajectory, md=md, inclination=inc, azimuth=azi)
+    client.force_login(personas["operator"])
+    response = client.post("/wells/survey-stations/new/", {"trajectory": str(trajectory.pk), "md": "600",
+                                                           "inclination": "90", "azimuth": "90"})
+    assert response.status_code == 302
+    last = SurveyStation.objects.get(trajectory=trajectory, md=700)
+    assert (last.tvd, last.ew, last.dls) == (Decimal("563.662"), Decimal("127.324"), Decimal("27.000"))
