@@ -11,6 +11,12 @@ class AlarmsConfig(AppConfig):
 
         register_nav(NavItem("Alarms", "alarms:summary", "alarms.alarm"))
 
+        from apps.core.demo import DEMO_LOADERS
+        from scada.alarms.demo import seed_alarms
+
+        if seed_alarms not in DEMO_LOADERS:
+            DEMO_LOADERS.append(seed_alarms)
+
         from scada.alarms.gateway_hook import hook
         from scada.runtime.gateway import add_sample_hook
 

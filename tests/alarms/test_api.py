@@ -1,7 +1,7 @@
 from apps.core.models import AuditEvent
 from apps.core.testing import ApiContract
 from scada.alarms.choices import AlarmState as S
-from scada.alarms.models import Alarm, AlarmDefinition, AlarmJournal
+from scada.alarms.models import Alarm, AlarmDefinition, AlarmJournal, AlarmNotificationRule
 from tests.scada.helpers import make_device, make_tag
 
 
@@ -120,3 +120,35 @@ def test_alarm_summary_page_lists_and_acknowledges(tag, define, engine, feed, pe
     assert "Acknowledge</button>" in page
     client.post(f"/alarms/{alarm.pk}/ack/")
     assert Alarm.objects.get(pk=alarm.pk).state == S.ACKED
+
+
+class TestAlarmRuleApi(ApiContract):
+    endpoint = "/api/v1/scada/alarm-rules/"
+    model = AlarmNotificationRule
+    scoped = False
+    invalid_field = "role"
+
+    def make(self, world, in_scope=True):
+        return self.model.objects.create(name=f"rule {self.model.objects.count()}", field=world.field_a)
+
+    def create_payload(self, world):
+        return {"name": "Critical to operators", "min_priority": "critical", "field": str(world.field_a.pk),
+                "role": "operator"}
+
+    def update_payload(self, world, obj):
+        return {"name": "Renamed rule"}
+
+    def invalid_payload(self, world):
+        return {"name": "bad", "role": "scada"}
+
+
+def test_demo_alarm_loader_is_idempotent(db):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    first = AlarmDefinition.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert first > 0 and AlarmDefinition.objects.count() == first
+    assert Alarm.objects.count() == first
