@@ -171,6 +171,7 @@ class Toolstring(BaseModel):
     scope = WELL_SCOPE
     sync_direction = "up"  # apps.sync: edge -> hub; ``synced`` is set once the hub has the record
     sync_delivered_flag = "synced"
+    sync_exclude = ("job",)  # jobs are not synced (yet): the hub keeps the string without its job link
     rbac = {
         rbac.SUPERVISOR: ("view", "add", "change", "delete", "approve"),
         rbac.OPERATOR: ("view", "add", "change", "delete"),
@@ -205,6 +206,8 @@ class ToolstringItem(BaseModel):
     rotating = models.BooleanField(default=True)
 
     scope = FieldScope("toolstring__well__site__field__code", site="toolstring__well__site__code")
+    sync_direction = "up"  # the components travel with their toolstring (catalogue figures are copied in)
+    sync_exclude = ("component",)
     rbac = {rbac.SUPERVISOR: ("view", "add", "change", "delete"), rbac.OPERATOR: ("view", "add", "change", "delete"),
             rbac.VIEWER: rbac.READ}
 

@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -40,6 +41,8 @@ from django.conf import settings
 from django.db import connection, connections
 
 from apps.ops import crypto
+
+log = logging.getLogger(__name__)
 
 FORMAT = "wellsite-backup"
 FORMAT_VERSION = 1
@@ -304,7 +307,7 @@ def create_backup(dest: Path, *, passphrase: str | None = None, keep: int | None
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).replace(microsecond=0)
-    with tempfile.TemporaryDirectory(prefix="wellsite-backup-", dir=dest) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".wellsite-partial-", dir=dest) as tmp:
         work = Path(tmp)
         progress.step(f"backup of the {engine} database started")
         # The counts and checksums are taken right before the dump: on a live box writes in between may differ
@@ -357,6 +360,7 @@ def create_backup(dest: Path, *, passphrase: str | None = None, keep: int | None
     size = final.stat().st_size
     record_last_backup(final, stamp, size)
     progress.step(f"backup written: {final} ({size} bytes, {len(tables)} tables)")
+    log.info("backup written: %s (%d bytes, %d tables, %d rotated out)", final, size, len(tables), len(removed))
     return BackupResult(final, manifest, size, removed)
 
 
@@ -564,6 +568,8 @@ def restore_archive(verified: VerifiedArchive, *, wipe: bool, progress: Progress
     if MEDIA_MEMBER in manifest["files"]:
         _restore_media(verified.member(MEDIA_MEMBER), progress)
     connections.close_all()
+    log.info("restore of the %s backup of %s finished; comparing with the manifest", manifest["engine"],
+             manifest.get("created_at"))
     actual = fingerprint(progress=progress)
     mismatches = {}
     for table in sorted(set(actual) | set(manifest["tables"])):

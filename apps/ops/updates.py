@@ -7,10 +7,11 @@ A bundle is a tar file ``wellsite-update-<version>.tar``::
     payload.tar.gz  the application tree of the new version (manage.py, erp/, apps/, scada/, templates/, static/ ...)
 
 ``apply_update`` verifies the signature against OPS_UPDATE_PUBLIC_KEY, the payload checksum and the version (newer
-than the running one), then: backup -> unpack into OPS_RELEASES_DIR/<version> -> migrate with the new code -> checks
-(``manage.py check`` and ``migrate --check`` of the new code) -> switch the OPS_CURRENT_LINK symlink atomically ->
-OPS_UPDATE_RESTART_COMMAND -> poll OPS_UPDATE_HEALTH_URL. Any failure after the backup restores the database from that
-backup, points the symlink back and restarts the previous release. Every step is logged and audited.
+than the running one), then: backup -> unpack into OPS_RELEASES_DIR/<version> -> migrate with the new code (which
+runs its system checks first) -> ``migrate --check`` of the new code -> switch the OPS_CURRENT_LINK symlink
+atomically -> OPS_UPDATE_RESTART_COMMAND -> poll OPS_UPDATE_HEALTH_URL. Any failure after the backup restores the
+database from that backup, points the symlink back and restarts the previous release. Every step is logged and
+audited.
 
 The packages (requirements.txt) must be those installed: a bundle needing other packages is refused (ship it as a new
 container image instead; see docs/operations.md).
@@ -306,9 +307,9 @@ def apply_bundle(path: Path, *, out=None, allow_same_version: bool = False) -> U
             tar.extractall(release, filter="data")
         run.release_dir = release
         _step(run, f"release unpacked into {release}", out)
+        # migrate runs the new release's system checks first (and stops on an error).
         _run([sys.executable, str(release / "manage.py"), "migrate", "--noinput"], release)
         _step(run, "migrations applied by the new release", out)
-        _run([sys.executable, str(release / "manage.py"), "check"], release)
         _run([sys.executable, str(release / "manage.py"), "migrate", "--check"], release)
         _step(run, "new release checks passed (system checks, no pending migration)", out)
         _switch_link(link, release)

@@ -236,7 +236,9 @@ class UnitPreference(BaseModel):
     system = models.CharField(max_length=8, choices=UnitSystem.choices, default=UnitSystem.FIELD)
 
     scope = OwnerScope("user")
-    rbac = {role: ("view", "add", "change") for role in (rbac.SUPERVISOR, rbac.OPERATOR, rbac.VIEWER)}
+    # Read-only through the role policy; every signed-in user sets their own row through /api/v1/production/units/me/
+    # (a personal display setting, not field data: viewers keep read-only rights on everything else).
+    rbac = {role: rbac.READ for role in (rbac.SUPERVISOR, rbac.OPERATOR, rbac.VIEWER)}
     audited = False
 
     def __str__(self):

@@ -20,3 +20,10 @@ class SyncConfig(AppConfig):
         registry.register(AuditEvent, registry.UP, append_only=True)
         registry.register_declared()
         register_nav(NavItem("Sync", "sync:edges", "sync.edgecredential"))
+        try:
+            from apps.ops import metrics
+        except ImportError:  # the operations app is optional for sync
+            return
+        from apps.sync.services import publish_metrics
+
+        metrics.register_scrape_hook(publish_metrics)

@@ -644,3 +644,11 @@ def edges_overview():
     for cred in EdgeCredential.objects.all():
         rows.append({"credential": cred, "last_sequence": last_seq.get(cred.edge_id)})
     return rows
+
+
+def publish_metrics() -> None:
+    """Scrape hook of /metrics (apps.ops.metrics): the backlog and the age of the oldest waiting event."""
+    from apps.ops import metrics
+
+    b = backlog()
+    metrics.set_sync_backlog(pending=b["pending"], oldest_age_seconds=b["oldest_pending_age_seconds"])

@@ -93,9 +93,12 @@ def test_sqlite_restore_refuses_non_empty_then_force_wipes(sqlite_box, tmp_path)
     assert live.execute("SELECT id FROM keepme").fetchall() == [(7,)]  # untouched
     live.close()
     manage(target, "restore", str(archive), "--passphrase-file", str(passfile), "--force")
-    codes = manage(target, "shell", "-c", "from apps.wells.models import Field; print(sorted("
-                   "Field.objects.values_list('code', flat=True)))").stdout
-    assert "['FX']" in codes
+    live = sqlite3.connect(tmp_path / "var" / "wellsite.sqlite3")
+    try:
+        assert live.execute("SELECT code FROM wells_field").fetchall() == [("FX",)]
+        assert live.execute("SELECT name FROM sqlite_master WHERE name = 'keepme'").fetchall() == []  # wiped
+    finally:
+        live.close()
 
 
 def test_encrypted_archive_wrong_or_missing_passphrase(sqlite_box):

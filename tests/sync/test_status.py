@@ -157,3 +157,13 @@ def test_sync_page(api_for, personas, client):
     assert client.get("/sync/").status_code == 200
     client.force_login(personas["operator"])
     assert client.get("/sync/").status_code == 403
+
+
+def test_backlog_published_to_metrics(db):
+    from apps.ops import metrics
+
+    OutboxEvent.objects.all().delete()
+    make_events(7, age=timedelta(minutes=3))
+    metrics.run_scrape_hooks()
+    assert metrics.SYNC_BACKLOG._value.get() == 7
+    assert 170 <= metrics.SYNC_OLDEST_AGE._value.get() <= 400

@@ -108,6 +108,7 @@ def test_unknown_ca_is_refused(tls_hub, pki):
     assert HubClient(url, "e:t", ca_file="", timeout=5).health() is False  # system CAs do not know it
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_tls12_accepted_and_older_refused(tls_hub, pki):
     client = HubClient(tls_hub(ssl.TLSVersion.TLSv1_2), "e:t", ca_file=str(pki / "ca.pem"), timeout=5)
     assert client.health() is True and client.tls_version == "TLSv1.2"

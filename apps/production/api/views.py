@@ -82,9 +82,7 @@ class AllocationRunViewSet(ScopedModelViewSet):
 
 
 class UnitPreferenceView(APIView):
-    """GET/PUT ``{"system": "field"|"metric"}``: the caller's display unit system."""
-
-    rbac_model = UnitPreference
+    """GET/PUT ``{"system": "field"|"metric"}``: the caller's own display unit system (any signed-in user)."""
 
     def get(self, request):
         return Response({"system": unit_system_for(request.user)})

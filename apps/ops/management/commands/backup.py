@@ -1,3 +1,4 @@
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -8,6 +9,8 @@ from apps.core.choices import AuditAction
 from apps.core.management.base import AuditedCommand
 from apps.ops.backup import BackupError, Progress, create_backup
 from apps.ops.management.commands._common import add_passphrase_argument, read_passphrase
+
+log = logging.getLogger(__name__)
 
 
 class Command(AuditedCommand):
@@ -25,6 +28,7 @@ class Command(AuditedCommand):
             result = create_backup(dest, passphrase=read_passphrase(options), keep=options["keep"],
                                    progress=progress)
         except BackupError as exc:
+            log.error("backup to %s failed: %s", dest, exc)
             record(AuditAction.COMMAND, object_type="ops.backup", object_repr=str(dest),
                    message=f"backup failed: {exc}")
             raise CommandError(str(exc))
