@@ -629,10 +629,13 @@ def export_quarantined(fmt: str = "json") -> str:
 
 
 def prune_delivered(days: int | None = None) -> int:
+    """Delete delivered outbox events (and, on a hub, receipts) older than ``days``. Forgetting an old receipt is
+    safe: a very late redelivery of that event is then answered ``stale`` by the record's version, not re-applied."""
     days = settings.SYNC_RETENTION_DAYS if days is None else days
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = OutboxEvent.objects.filter(state=EventState.DELIVERED, created_at__lt=cutoff).delete()
-    return deleted
+    receipts, _ = ReceivedEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted + receipts
 
 
 def edges_overview():

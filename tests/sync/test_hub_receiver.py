@@ -203,3 +203,15 @@ def test_edges_listing_for_supervisors_on_the_hub(hub, api_for):
     rows = api_for("supervisor").get("/api/v1/sync/edges").json()["results"]
     assert rows[0]["edge_id"] == "edge-l" and rows[0]["backlog"] == 42 and rows[0]["quarantined"] == 1
     assert api_for("operator").get("/api/v1/sync/edges").status_code == 403
+
+
+def test_pruned_receipts_do_not_let_an_old_event_back_in(hub):
+    token = credential("edge-r")
+    f = field_payload("FR1")
+    v1 = event("wells.field", {**f, "name": "v1"}, sequence=1)
+    v2 = event("wells.field", {**f, "name": "v2"}, sequence=2)
+    push(hub, token, [v1, v2])
+    ReceivedEvent.objects.filter(edge_id="edge-r").update(received_at=timezone.now() - timedelta(days=30))
+    assert services.prune_delivered(7) == 2
+    assert statuses(push(hub, token, [v1])) == ["stale"]
+    assert Field.objects.get(pk=f["id"]).name == "v2"
