@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core.testing import ApiContract
 from apps.finance import models as m
 from apps.finance import services
+from tests.finance.contract import FastApiContract as ApiContract
 from tests.finance.factories import make_afe, make_cost_center, make_vendor, n
 
 

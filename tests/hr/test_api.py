@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from apps.core.testing import ApiContract
 from apps.drilling.models import Rig
 from apps.hr import models as m
 from apps.hr import services
+from tests.finance.contract import FastApiContract as ApiContract
 from tests.finance.factories import make_cost_center, n
 from tests.hr.factories import cert_type, certify, make_crew, make_employee
 

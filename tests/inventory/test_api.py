@@ -3,9 +3,10 @@
 import pytest
 
 from apps.core.rbac import ROLES
-from apps.core.testing import ApiContract, allowed
+from apps.core.testing import allowed
 from apps.inventory import models as m
 from apps.inventory import services
+from tests.finance.contract import FastApiContract as ApiContract
 from tests.finance.factories import make_cost_center, n
 from tests.inventory.factories import make_item, make_location, stocked
 

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 
 from apps.core.rbac import ROLES
-from apps.core.testing import ApiContract, allowed
+from apps.core.testing import allowed
 from apps.maintenance import models as m
 from apps.maintenance import services
+from tests.finance.contract import FastApiContract as ApiContract
 from tests.finance.factories import make_cost_center
 from tests.inventory.factories import stocked
 from tests.maintenance.factories import make_equipment, make_work_order
