@@ -61,6 +61,20 @@ def certification_gaps(employee: Employee, types, start: dt.date, end: dt.date |
     return gaps
 
 
+def require_certified(employee: Employee, codes, start: dt.date, end: dt.date | None = None, what: str = "") -> None:
+    """For other apps (e.g. an intervention job needing H2S and well-control certificates): raise a ValidationError on
+    ``employee`` naming each certificate (by CertificationType code) the employee lacks over ``start``..``end``."""
+    types = list(CertificationType.objects.filter(code__in=list(codes)))
+    unknown = set(codes) - {t.code for t in types}
+    if unknown:
+        raise ValidationError({"certification_type": f"Unknown certification types: {', '.join(sorted(unknown))}."})
+    gaps = certification_gaps(employee, types, start, end)
+    if gaps:
+        target = f" {what}" if what else ""
+        raise ValidationError({"employee": f"{employee.first_name} {employee.last_name} cannot be assigned{target}: "
+                                           + "; ".join(gaps) + "."})
+
+
 def assign_to_crew(employee: Employee, crew: Crew, start: dt.date, end: dt.date | None = None) -> CrewAssignment:
     """Put an employee on a crew; refused (ValidationError on ``employee``) when a required certificate is missing
     or not valid for the whole assignment."""

@@ -145,3 +145,14 @@ def test_pay_period(world, personas, settings):
     assert pay["regular_pay"] == Decimal("960.00") and pay["overtime_pay"] == Decimal("135.00")
     assert pay["rotation_days"] == 2 and pay["rotation_allowance"] == 100
     assert pay["gross"] == Decimal("1195.00")
+
+
+def test_require_certified_for_a_job(world):
+    emp = make_employee(world.site_a, first_name="Ada", last_name="Obi")
+    certify(emp, "H2S", issued=D(2026, 1, 1))
+    services.require_certified(emp, ["H2S"], D(2026, 2, 1), what="to job CT-7")
+    cert_type("WELLSHARP")
+    with pytest.raises(ValidationError) as err:
+        services.require_certified(emp, ["H2S", "WELLSHARP"], D(2026, 2, 1), what="to job CT-7")
+    assert err.value.message_dict["employee"] == ["Ada Obi cannot be assigned to job CT-7: no WELLSHARP (WELLSHARP) "
+                                                  "certificate."]
