@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "scada",
     "scada.alarms",
     "scada.hmi",
+    "scada.ingest",
 ]
 
 MIDDLEWARE = [
@@ -423,3 +424,8 @@ CT_REEL_FATIGUE_LIMIT_PCT = _ops_env_float("CT_REEL_FATIGUE_LIMIT_PCT", 40.0, mi
 PRODUCTION_DEFAULT_UNITS = env_str("PRODUCTION_DEFAULT_UNITS", "field", choices=("field", "metric"))
 PRODUCTION_STD_TEMPERATURE_C = _ops_env_float("PRODUCTION_STD_TEMPERATURE_C", 15.0)
 PRODUCTION_STD_PRESSURE_KPA = _ops_env_float("PRODUCTION_STD_PRESSURE_KPA", 101.325, minimum=0.0)
+
+
+# --- SCADA ingest (HTTP) and dead letters -------------------------------------------------------------------------
+INGEST_TENANT_ID = env_str("INGEST_TENANT_ID", EDGE_ID)  # the tenant_id third-party pushes must carry
+DEAD_LETTER_MAX_BYTES = env_int("DEAD_LETTER_MAX_BYTES", 4096, minimum=256)
