@@ -12,6 +12,7 @@ Units: lengths of tools in metres, diameters in millimetres, weights in kilogram
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,7 +40,8 @@ class CoiledTubingReel(BaseModel):
     site = models.ForeignKey("wells.Site", on_delete=models.PROTECT, related_name="ct_reels",
                              help_text="Where the reel is kept (its scope follows the site).")
     od_mm = models.DecimalField("OD (mm)", max_digits=6, decimal_places=2, validators=[MinValueValidator(10)])
-    wall_thickness_mm = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(0.5)])
+    wall_thickness_mm = models.DecimalField(max_digits=5, decimal_places=2,
+                                            validators=[MinValueValidator(Decimal("0.5"))])
     grade = models.CharField(max_length=20, help_text="e.g. CT80, CT90, CT110.")
     length_m = models.DecimalField("string length (m)", max_digits=8, decimal_places=1, validators=POSITIVE)
     running_length_m = models.DecimalField("cumulative running length (m)", max_digits=10, decimal_places=1,
@@ -155,7 +157,8 @@ class Toolstring(BaseModel):
     job = models.ForeignKey(InterventionJob, null=True, blank=True, on_delete=models.SET_NULL,
                             related_name="toolstrings")
     wire_size_mm = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True,
-                                       validators=[MinValueValidator(0.5)], help_text="Slickline/wire diameter.")
+                                       validators=[MinValueValidator(Decimal("0.5"))],
+                                       help_text="Slickline/wire diameter.")
     whp_kpa = models.DecimalField("wellhead pressure (kPa)", max_digits=9, decimal_places=1, null=True, blank=True,
                                   validators=POSITIVE)
     lubricator_length_m = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,

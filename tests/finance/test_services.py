@@ -188,3 +188,29 @@ def test_warning_share_notifies_owner_once(world, personas):
     notes = Notification.objects.filter(recipient=personas["operator"])
     assert notes.count() == 1 and afe.number in notes.get().subject
     assert notes.get().severity == "warning"
+
+
+@pytest.mark.postgres_only
+def test_database_refuses_changing_posted_or_unbalanced_journals(world):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL triggers")
+    opex, payable = _accounts()
+    entry = services.create_journal(world.site_a, "2026-01-01", "ok", [{"account": opex, "debit": 10},
+                                                                       {"account": payable, "credit": 10}])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        JournalEntry.objects.filter(pk=entry.pk).update(memo="tampered")  # bypasses the model guard
+    with pytest.raises(DatabaseError), transaction.atomic():
+        entry.lines.filter(credit__gt=0).update(credit=9)
+    draft = services.create_journal(world.site_a, "2026-01-01", "d", [{"account": opex, "debit": 10},
+                                                                      {"account": payable, "credit": 7}], post=False)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        JournalEntry.objects.filter(pk=draft.pk).update(status="posted")  # unbalanced: refused
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        services.post_entry(services.create_journal(world.site_a, "2026-01-01", "ok2", [
+            {"account": opex, "debit": 5}, {"account": payable, "credit": 5}], post=False))

@@ -167,3 +167,11 @@ def test_backlog_published_to_metrics(db):
     metrics.run_scrape_hooks()
     assert metrics.SYNC_BACKLOG._value.get() == 7
     assert 170 <= metrics.SYNC_OLDEST_AGE._value.get() <= 400
+
+
+def test_hub_page_lists_edges(personas, client, settings):
+    settings.EDGE_ROLE = "hub"
+    services.issue_credential("edge-page")
+    client.force_login(personas["supervisor"])
+    page = client.get("/sync/")
+    assert page.status_code == 200 and b"edge-page" in page.content

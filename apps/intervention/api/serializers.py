@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.base import ScopedModelSerializer
@@ -82,6 +83,7 @@ def spec_of(obj, component_id=None) -> configurator.ToolSpec:
     return configurator.ToolSpec(component_id=component_id, **{f: getattr(obj, f) for f in services.ITEM_FIELDS})
 
 
+@extend_schema_field({"type": "array", "items": {"type": "object", "additionalProperties": True}})
 class ToolsField(serializers.Field):
     """``tools``: an ordered list (top first) of catalogue references (``{"componentId": uuid}`` or
     ``{"code": "RS-NR-158"}``, ``{"id": ...}`` as in the reference contract) or inline components."""

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -84,9 +85,11 @@ class AllocationRunViewSet(ScopedModelViewSet):
 class UnitPreferenceView(APIView):
     """GET/PUT ``{"system": "field"|"metric"}``: the caller's own display unit system (any signed-in user)."""
 
+    @extend_schema(responses=s.UnitPreferenceSerializer)
     def get(self, request):
         return Response({"system": unit_system_for(request.user)})
 
+    @extend_schema(request=s.UnitPreferenceSerializer, responses=s.UnitPreferenceSerializer)
     def put(self, request):
         body = s.UnitPreferenceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
