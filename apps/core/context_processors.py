@@ -15,4 +15,17 @@ def shell(request):
         data["nav_groups"] = grouped_navigation_for(user)
         data["user_role"] = user.role
         data["unread_notifications"] = Notification.objects.restrict(user, "view").filter(read_at__isnull=True).count()
+        data["sync_state"] = _sync_state(user)
     return data
+
+
+def _sync_state(user):
+    """The edge's link to the hub for the header (staff only): alert level and reachability, from one row."""
+    if settings.EDGE_ROLE != "edge" or not user.is_staff:
+        return None
+    try:
+        from apps.sync.models import SyncState
+    except ImportError:
+        return None
+    state = SyncState.objects.filter(key="default").values("alert_level", "cloud_reachable").first()
+    return state or {"alert_level": "ok", "cloud_reachable": False}

@@ -81,3 +81,14 @@ def test_api_404_is_json_envelope(client, db):
     response = client.get("/api/v1/does-not-exist/")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+def test_header_shows_the_hub_link_state_to_staff(personas, client):
+    from apps.sync.models import SyncState
+
+    SyncState.objects.update_or_create(key="default", defaults={"alert_level": "critical", "cloud_reachable": False})
+    client.force_login(personas["supervisor"])
+    page = client.get("/").content.decode()
+    assert "hub offline · backlog critical" in page
+    client.force_login(personas["viewer"])
+    assert "hub offline" not in client.get("/").content.decode()
