@@ -34,6 +34,9 @@ def page(live_server, personas, monkeypatch):
         pg.set_default_timeout(15000)
         yield pg
         browser.close()
+        from django.db import connections
+
+        connections.close_all()  # the ORM calls made while Playwright's loop ran opened their own connection
 
 
 def test_builder_adds_reorders_removes_and_saves(world, live_server, page):
