@@ -19,6 +19,7 @@ a failure at any point leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import hashlib
@@ -26,6 +27,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from apps.ops import crypto
 
@@ -248,9 +250,11 @@ def archive_name(stamp: datetime, encrypted: bool) -> str:
     return f"wellsite-backup-{edge}-{stamp:%Y%m%dT%H%M%SZ}.tar" + (".enc" if encrypted else "")
 
 
-def _dump_postgresql(target: Path, progress: Progress, table_count: int) -> None:
+def _dump_postgresql(target: Path, progress: Progress, table_count: int, snapshot: str | None = None) -> None:
     cmd = [pg_binary("pg_dump"), "--format=custom", "--compress=6", "--no-owner", "--no-privileges", "--verbose",
            f"--file={target}"]
+    if snapshot:
+        cmd.append(f"--snapshot={snapshot}")
     proc = subprocess.Popen(cmd, env=pg_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     lines: list[str] = []
     done = [0]
@@ -268,6 +272,41 @@ def _dump_postgresql(target: Path, progress: Progress, table_count: int) -> None
         errors = [line for line in lines if "error" in line.lower()][-5:]
         raise BackupError("pg_dump failed: " + ("; ".join(errors) or f"exit code {code}"))
     progress.step("dumping the database", 1, 1)
+
+
+def _snapshot_postgresql(target: Path, progress: Progress) -> tuple[dict, list[str], bool]:
+    """Counts, checksums and pg_dump from ONE snapshot (a REPEATABLE READ transaction whose snapshot pg_dump
+    shares), so the manifest describes exactly the dump even while the gateway writes."""
+    if connection.in_atomic_block:  # inside someone's transaction: no snapshot to export; counts taken just before
+        tables = fingerprint(progress=progress)
+        _dump_postgresql(target, progress, len(tables))
+        return tables, applied_migrations(), _has_timescaledb(connection)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        tables = fingerprint(progress=progress)
+        migrations = applied_migrations()
+        timescale = _has_timescaledb(connection)
+        _dump_postgresql(target, progress, len(tables), snapshot=snapshot)
+    return tables, migrations, timescale
+
+
+@contextlib.contextmanager
+def sqlite_file_connection(path: Path):
+    """A Django connection to another SQLite file (same converters as the live connection, so same checksums)."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    settings_dict = {**connections["default"].settings_dict, "NAME": str(path), "OPTIONS": {}}
+    if connections["default"].vendor != "sqlite":
+        settings_dict.update({"ENGINE": "django.db.backends.sqlite3", "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False,
+                              "ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "TIME_ZONE": None, "TEST": {}})
+    wrapper = DatabaseWrapper(settings_dict, alias=f"ops-{path.name}")
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
 
 
 def _dump_sqlite(target: Path, progress: Progress) -> None:
@@ -320,17 +359,17 @@ def create_backup(dest: Path, *, passphrase: str | None = None, keep: int | None
     with tempfile.TemporaryDirectory(prefix=".wellsite-partial-", dir=dest) as tmp:
         work = Path(tmp)
         progress.step(f"backup of the {engine} database started")
-        # The counts and checksums are taken right before the dump: on a live box writes in between may differ
-        # slightly, which restore reports; stop the gateway first for an exact snapshot (docs/operations.md).
-        tables = fingerprint(progress=progress)
-        migrations = applied_migrations()
-        timescale = _has_timescaledb(connection)
         members: list[str] = []
         if engine == "postgresql":
-            _dump_postgresql(work / PG_MEMBER, progress, len(tables))
+            tables, migrations, timescale = _snapshot_postgresql(work / PG_MEMBER, progress)
             members.append(PG_MEMBER)
         else:
             _dump_sqlite(work / SQLITE_PLAIN, progress)
+            # Counts and checksums of the copy itself: exactly what the archive holds, whatever was written since.
+            with sqlite_file_connection(work / SQLITE_PLAIN) as copy:
+                tables = fingerprint(copy, progress=progress)
+                migrations = applied_migrations(copy)
+            timescale = False
             _gzip(work / SQLITE_PLAIN, work / SQLITE_MEMBER, progress)
             members.append(SQLITE_MEMBER)
         if _tar_media(work / MEDIA_MEMBER, progress):
@@ -532,6 +571,16 @@ def _check_database_member(manifest: dict, work: Path, label: str) -> None:
             raise BackupError(f"{label}: the SQLite database is damaged ({exc})")
         if status != "ok":
             raise BackupError(f"{label}: the SQLite database fails its integrity check ({status})")
+        with sqlite_file_connection(path) as copy:
+            try:
+                actual = fingerprint(copy)
+            except Exception as exc:  # noqa: BLE001 - any database error here means a damaged file
+                raise BackupError(f"{label}: the SQLite database cannot be read ({exc})")
+        expected = manifest["tables"]
+        differing = sorted(t for t in set(actual) | set(expected) if actual.get(t) != expected.get(t))
+        if differing:
+            raise BackupError(f"{label}: the database content does not match the manifest for "
+                              f"{', '.join(differing[:5])} (tampered)")
     elif manifest["engine"] == "postgresql":
         path = work / PG_MEMBER
         if not path.exists():
@@ -600,6 +649,10 @@ def _restore_postgresql(dump: Path, manifest: dict, progress: Progress, wipe: bo
         # Timescale's documented restore procedure around pg_restore (written from its documentation).
         prefix += "CREATE EXTENSION IF NOT EXISTS timescaledb;\nSELECT timescaledb_pre_restore();\n"
         suffix = "SELECT timescaledb_post_restore();\n"
+    # Before the single transaction commits, every table must match the manifest (count and checksum): a manifest
+    # that does not describe the dump (tampered) aborts the whole restore, the wipe included.
+    prefix = "SET TIME ZONE 'UTC';\n" + prefix
+    suffix += _pg_manifest_checks(manifest)
     # pg_restore renders SQL (with COPY data) into psql running ONE transaction that starts with the wipe: any
     # error rolls everything back, the wipe included.
     restore = subprocess.Popen(
@@ -646,6 +699,27 @@ def _restore_postgresql(dump: Path, manifest: dict, progress: Progress, wipe: bo
         detail = [line for line in psql_lines + restore_lines if "ERROR" in line or "error" in line][-3:]
         raise BackupError("the restore failed and was rolled back: " + ("; ".join(detail) or "see the server log"))
     progress.step("restoring the database", 1, 1)
+
+
+_SAFE_TABLE = re.compile(r"^[A-Za-z0-9_]+$")
+_PG_CHECKSUM = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)$")
+
+
+def _pg_manifest_checks(manifest: dict) -> str:
+    lines = []
+    for table, meta in sorted(manifest["tables"].items()):
+        match = _PG_CHECKSUM.match(str(meta.get("checksum", "")))
+        if not _SAFE_TABLE.match(table) or not match or not isinstance(meta.get("rows"), int):
+            raise BackupError(f"the manifest entry of table {table!r} is invalid (tampered)")
+        expected = f"{meta['rows']}:{int(match.group(1), 16)}:{int(match.group(2), 16)}"
+        lines.append(
+            "DO $$ BEGIN IF (SELECT count(*)::text || ':' || "  # noqa: S608 - names and values validated above
+            "coalesce(sum(('x' || substr(h, 1, 15))::bit(60)::bigint), 0)::text || ':' || "
+            "coalesce(sum(('x' || substr(h, 16, 15))::bit(60)::bigint), 0)::text "
+            f'FROM (SELECT md5(t::text) AS h FROM public."{table}" t) s) <> \'{expected}\' THEN '
+            f"RAISE EXCEPTION 'table {table} does not match the manifest'; END IF; END $$;"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _restore_sqlite(source: Path, progress: Progress) -> None:

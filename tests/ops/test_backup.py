@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import tarfile
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -56,7 +57,7 @@ def sqlite_box(tmp_path_factory, sqlite_template):
     return {"base": base, "env": env, "archive": archives[0], "passfile": passfile, "backup_output": out}
 
 
-def test_sqlite_round_trip_identical(sqlite_box, tmp_path):
+def test_sqlite_round_trip_identical(sqlite_box, tmp_path, db):
     archive, passfile = sqlite_box["archive"], sqlite_box["passfile"]
     assert "backup written" in sqlite_box["backup_output"]
     assert "dumping" not in sqlite_box["backup_output"]  # SQLite path: online backup API, not pg_dump
@@ -338,7 +339,7 @@ def test_settings_schedule_daily_backup():
 
 
 @pytest.mark.postgres_only
-def test_daily_backup_task_writes_an_archive(db, tmp_path, settings):
+def test_daily_backup_task_writes_an_archive(transactional_db, tmp_path, settings):
     from apps.ops.tasks import daily_backup
 
     settings.OPS_BACKUP_DIR = tmp_path / "usb"
@@ -348,3 +349,51 @@ def test_daily_backup_task_writes_an_archive(db, tmp_path, settings):
     [archive] = list((tmp_path / "usb").glob("wellsite-backup-*.tar"))
     verified = verify_archive(archive)
     verified.cleanup()
+
+
+def _edit_manifest(archive: Path, target: Path, edit) -> Path:
+    with tarfile.open(archive) as src, tarfile.open(target, "w") as dst:
+        for member in src.getmembers():
+            payload = src.extractfile(member).read()
+            if member.name == "manifest.json":
+                manifest = json.loads(payload)
+                edit(manifest)
+                payload = json.dumps(manifest).encode()
+            info = tarfile.TarInfo(member.name)
+            info.size = len(payload)
+            dst.addfile(info, io.BytesIO(payload))
+    return target
+
+
+def test_sqlite_manifest_that_lies_is_refused_at_verification(sqlite_box, tmp_path, db):
+    passphrase = sqlite_box["passfile"].read_text().strip()
+    plain = tmp_path / "plain.tar"
+    with open(sqlite_box["archive"], "rb") as src, open(plain, "wb") as out:
+        crypto.decrypt_stream(src, out, passphrase)
+    lying = _edit_manifest(plain, tmp_path / "lying.tar",
+                           lambda m: m["tables"]["wells_site"].update(rows=m["tables"]["wells_site"]["rows"] + 1))
+    with pytest.raises(BackupError, match="does not match the manifest for wells_site"):
+        verify_archive(lying)
+
+
+@pytest.mark.postgres_only
+def test_postgresql_manifest_that_lies_aborts_the_restore(transactional_db, scratch_pg_database, tmp_path, settings):
+    """The counts and checksums are checked inside the restore transaction: a manifest that does not describe the
+    dump rolls everything back, the forced wipe included."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = str(tmp_path / "none")
+    _make_world()
+    call_command("backup", dest=str(tmp_path / "nas"), stdout=io.StringIO())
+    archive = next((tmp_path / "nas").glob("wellsite-backup-*.tar"))
+    lying = _edit_manifest(archive, tmp_path / "lying.tar",
+                           lambda m: m["tables"]["wells_site"].update(rows=m["tables"]["wells_site"]["rows"] - 1))
+    with psycopg.connect(_pg_url(scratch_pg_database), autocommit=True) as conn:
+        conn.execute("CREATE TABLE keepme (id int)")
+        conn.execute("INSERT INTO keepme VALUES (7)")
+    target = {"DATABASE_URL": _pg_url(scratch_pg_database), "VAR_DIR": str(tmp_path / "var2")}
+    failed = manage(target, "restore", str(lying), "--force", check=False)
+    assert failed.returncode != 0
+    assert "wells_site does not match the manifest" in failed.stderr and "rolled back" in failed.stderr
+    with psycopg.connect(_pg_url(scratch_pg_database)) as conn:
+        assert conn.execute("SELECT id FROM public.keepme").fetchall() == [(7,)]
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 1
