@@ -2,6 +2,13 @@
 // live points appended from the HMI socket (hmi.js dispatches "hmi:values" events). Grey, calm palette.
 (function () {
   "use strict";
+  var form = document.getElementById("trend-form");
+  if (form) {
+    form.addEventListener("submit", function () {
+      var picked = Array.prototype.map.call(document.getElementById("tag-pick").selectedOptions, function (o) { return o.value; });
+      document.getElementById("tags-field").value = picked.join(",");
+    });
+  }
   var el = document.getElementById("trend");
   if (!el || typeof uPlot === "undefined") { return; }
   var tags = JSON.parse(el.dataset.tags || "[]");

@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers, get_channel_layer
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import override_settings
+from playwright.sync_api import expect
 
 from scada.alarms.gateway_hook import AlarmHook
 from scada.alarms.models import Alarm, AlarmDefinition, AlarmJournal
@@ -99,8 +100,7 @@ def test_operator_sees_live_value_and_alarm_then_acknowledges(plant, live_server
     pv = page.locator('.bar-row .pv[data-tag="W01.THP"]')
 
     gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 212.5)])
-    page.wait_for_function("document.querySelector('.bar-row .pv[data-tag=\"W01.THP\"]').textContent === '212.5'",
-                           timeout=1000)  # within 1 s of the gateway publishing it
+    expect(pv).to_have_text("212.5", timeout=1000)  # within 1 s of the gateway publishing it
 
     hook = AlarmHook()
     gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 320.0)], hook)
@@ -159,5 +159,5 @@ def test_trend_page_draws_history_and_appends_live_points(plant, live_server_url
     page.wait_for_selector("#link-state:text('live')", timeout=10000)
     assert "W01.THP (bar)" in page.inner_text("#trend")
     gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 255.5)])
-    page.wait_for_function("document.querySelector('.pv[data-tag=\"W01.THP\"]').textContent === '255.5'", timeout=3000)
+    expect(page.locator('.values .pv[data-tag="W01.THP"]')).to_have_text("255.5", timeout=3000)
     page.screenshot(path=str(ARTIFACTS / "hmi-L3-trend.png"), full_page=True)
