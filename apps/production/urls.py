@@ -1,9 +1,12 @@
+from django.urls import path
+
 from apps.production import models as m
 from apps.production import views
 from apps.wells.ui import crud
 
 app_name = "production"
 urlpatterns = [
+    path("allocations/new/", views.run_allocation, name="allocationrun-create"),
     *crud("daily", m.DailyWellProduction, ["prod_date", "well", "hours_on", "oil_m3", "gas_sm3", "water_m3"],
           ["well", "prod_date", "hours_on", "downtime_reason", "choke_64ths", "tubing_pressure_kpa",
            "casing_pressure_kpa", "oil_m3", "gas_sm3", "water_m3", "std_temperature_c", "std_pressure_kpa",

@@ -198,3 +198,21 @@ class TestAllocationRunApi(__import__("apps.core.testing", fromlist=["ApiContrac
 
     def test_out_of_scope_change_is_404(self, world, api_for):
         pytest.skip("runs are never changed by hand")
+
+
+def test_ui_run_allocation(world, personas, client):
+    w = f.well(world)
+    welltest(w, "10")
+    daily(w)
+    meter = setup_meter(world, [w], volume="5")
+    client.force_login(personas["operator"])
+    assert client.get("/production/allocations/new/").status_code == 403
+    client.force_login(personas["supervisor"])
+    response = client.post("/production/allocations/new/", {"meter": str(meter.pk), "period_start": "2026-03-01",
+                                                             "period_end": "2026-03-02"})
+    assert response.status_code == 200 and "No reading of meter" in response.content.decode()
+    response = client.post("/production/allocations/new/", {"meter": str(meter.pk), "period_start": "2026-03-01",
+                                                             "period_end": "2026-03-01"})
+    run = AllocationRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/production/allocations/{run.pk}/"
+    assert "5.000" in client.get(response["Location"]).content.decode()
