@@ -8,6 +8,8 @@ from scada.ingest import services
 from scada.ingest.models import DeadLetter, IngestBuffer
 from scada.ingest.schema import INGEST_SCHEMA
 
+OPENAPI_SCHEMA = {k: v for k, v in INGEST_SCHEMA.items() if k != "$schema"}  # OpenAPI 3.0 has no $schema keyword
+
 
 class IngestResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["success", "partial", "rejected"])
@@ -30,7 +32,7 @@ class RealtimeIngestView(APIView):
     rbac_model = IngestBuffer
     rbac_action = "add"
 
-    @extend_schema(request={"application/json": INGEST_SCHEMA}, responses={
+    @extend_schema(request={"application/json": OPENAPI_SCHEMA}, responses={
         200: IngestResultSerializer, 400: OpenApiResponse(description="validation_error (schema)"),
         403: OpenApiResponse(description="permission_denied (role or tenant)")})
     def post(self, request):
