@@ -41,7 +41,8 @@ def seed_scada(stdout) -> None:
         well = Well.objects.filter(name=name).first()
         if well is None:  # the wells issue may seed them first; otherwise create the minimal well
             well, _ = Well.objects.update_or_create(name=name, defaults={"site": sites[pad],
-                                                                         "uwi": f"42-501-9{n:04d}"})
+                                                                         "uwi": f"42-501-9{n:04d}",
+                                                                         "status": "producing"})
         wells[name] = well
     devices = {}
     for name, pad, order in (("RTU-1", "PAD-A", "CDAB"), ("RTU-2", "PAD-B", "ABCD")):

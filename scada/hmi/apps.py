@@ -12,4 +12,5 @@ class HmiConfig(AppConfig):
         from scada.runtime.gateway import add_sample_hook
 
         register_nav(NavItem("HMI", "hmi:overview", "scada.tag"))
+        register_nav(NavItem("Trends", "hmi:trend", "scada.tag"))
         add_sample_hook(publisher)

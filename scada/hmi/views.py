@@ -37,7 +37,10 @@ def overview(request):
         suffix = tag.name.rsplit(".", 1)[-1]
         if suffix in ("THP", "CHP", "FLP", "QO", "QG", "ESP_AMPS", "ESP_HZ"):
             key_tags.setdefault(tag.device.site_id, []).append(tag)
-    rows = [{"site": s, "alarms": counts.get(s.pk, {}), "tags": key_tags.get(s.pk, [])[:8]} for s in sites]
+    order = {"THP": 0, "CHP": 1, "FLP": 2, "QO": 3, "QG": 4, "ESP_AMPS": 5, "ESP_HZ": 6}
+    for tags_of_site in key_tags.values():  # the most telling values first: THP of every well, then CHP...
+        tags_of_site.sort(key=lambda t: (order.get(t.name.rsplit(".", 1)[-1], 9), t.name))
+    rows = [{"site": s, "alarms": counts.get(s.pk, {}), "tags": key_tags.get(s.pk, [])[:12]} for s in sites]
     return render(request, "hmi/overview.html", {"rows": rows, "kiosk": _kiosk(request),
                                                  "subscribe": [t.name for r in rows for t in r["tags"]]})
 
