@@ -58,24 +58,6 @@ class IsEdge(permissions.BasePermission):
         return isinstance(request.auth, EdgeCredential)
 
 
-class HasRole(permissions.BasePermission):
-    roles: tuple = ()
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return user.is_superuser or getattr(user, "role", None) in self.roles
-
-
-class IsSupervisor(HasRole):
-    roles = ("admin", "supervisor")
-
-
-class IsAdmin(HasRole):
-    roles = ("admin",)
-
-
 def _hub_only():
     if settings.EDGE_ROLE != "hub":
         raise exceptions.NotFound("This box is not a hub.")
@@ -196,7 +178,7 @@ def _quarantine_row(ev: OutboxEvent) -> dict:
 
 
 class QuarantineView(APIView):
-    permission_classes = [IsSupervisor]
+    rbac_model = OutboxEvent  # the choke point: roles that may view outbox events (admin, supervisor)
 
     @extend_schema(responses=None, summary="Quarantined events (rejected by the hub)")
     def get(self, request):
@@ -208,7 +190,8 @@ class QuarantineView(APIView):
 
 
 class QuarantineRetryView(APIView):
-    permission_classes = [IsAdmin]
+    rbac_model = OutboxEvent
+    rbac_action = "change"  # admin only
 
     @extend_schema(request=None, responses=None, summary="Put quarantined events back in the queue")
     def post(self, request):
@@ -222,7 +205,7 @@ class QuarantineRetryView(APIView):
 
 
 class QuarantineExportView(APIView):
-    permission_classes = [IsSupervisor]
+    rbac_model = OutboxEvent
 
     @extend_schema(responses=None, summary="Download the quarantine as JSON or CSV")
     def get(self, request):
@@ -236,7 +219,7 @@ class QuarantineExportView(APIView):
 
 
 class EdgesView(APIView):
-    permission_classes = [IsSupervisor]
+    rbac_model = EdgeCredential
 
     @extend_schema(responses=None, summary="Hub: edges with their last sync, backlog and quarantine")
     def get(self, request):
