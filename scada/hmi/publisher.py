@@ -57,6 +57,14 @@ class LivePublisher:
 
     async def flush(self, layer, gateway=None) -> int:
         batch, self.pending = self.pending, {}
+        try:
+            return await self._send(layer, batch, gateway)
+        except Exception:
+            # Keep what could not be sent (a newer value that arrived meanwhile wins) for the next tick.
+            self.pending = {**batch, **self.pending}
+            raise
+
+    async def _send(self, layer, batch: dict, gateway=None) -> int:
         missing = [k for k in batch if k not in self.tags]
         if missing:
             self.tags = await (gateway.db_call(self._load_tags) if gateway else asyncio.to_thread(self._load_tags))

@@ -223,3 +223,26 @@ def test_site_subscription_gets_the_pre_encoded_batch(plant):
     assert sorted(v["tag"] for v in got["values"]) == ["W01.CHP", "W01.THP"]
     assert nothing  # the other field's site is another group
     assert Site.objects.count() == 2
+
+
+def test_a_failed_push_keeps_the_values_for_the_next_tick(plant):
+    import redis.exceptions
+    from channels_redis.core import RedisChannelLayer
+
+    from tests.servers import free_port
+
+    down = RedisChannelLayer(hosts=[f"redis://127.0.0.1:{free_port()}/0"])  # a Redis that is not up
+
+    async def scenario():
+        publisher = LivePublisher(tick_s=3600)
+        await publisher([Sample(plant["thp"].key, 1.0, 10.0)], None)
+        publisher._task.cancel()
+        with pytest.raises(redis.exceptions.ConnectionError):  # connection refused
+            await publisher.flush(down)
+        await publisher([Sample(plant["other"].key, 2.0, 11.0)], None)  # another tag changes meanwhile
+        await publisher([Sample(plant["other"].key, 3.0, 12.0)], None)  # ...and the newest value wins
+        publisher._task.cancel()
+        return publisher.pending
+
+    pending = run(scenario)
+    assert pending == {plant["thp"].key: (10.0, 0, 1.0), plant["other"].key: (12.0, 0, 3.0)}
