@@ -10,7 +10,9 @@ A driver owns one connection to one device. The gateway creates it with the devi
   reconnects;
 - push drivers (``polled = False``: MQTT, OPC-UA subscriptions, HTTP/CSV ingest): ``read()`` is not called; the
   driver calls ``await self.publish(samples)`` itself from ``run()`` (which the gateway awaits after connect) and
-  returns/raises when the connection ends;
+  returns/raises when the connection ends. ``await self.publish(samples, on_commit=callback)`` also calls
+  ``callback()`` once those samples are committed to the historian: a source acknowledges its input there (MQTT
+  manual ack, CSV archive), so a gateway crash makes the source redeliver instead of losing data;
 - ``await write(tag, value)`` sends a setpoint in engineering units (raise ``WriteError`` with the reason);
 - ``await close()`` at shutdown or when the configuration of the device changed.
 """

@@ -204,9 +204,17 @@ class Gateway:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.db, functools.partial(ctx.run, fn, *args, **kwargs))
 
-    async def publish(self, samples: list[Sample]) -> None:
-        """Entry of the sample stream: current values, hooks, then the (bounded) historian queue."""
+    async def publish(self, samples: list[Sample], on_commit: Callable[[], None] | None = None) -> None:
+        """Entry of the sample stream: current values, hooks, then the (bounded) historian queue.
+
+        ``on_commit``: called (in the event loop, without arguments) once these samples and every sample published
+        before them are committed to the historian or dropped by the recorder's deadband filter. A push source that
+        must not lose data acknowledges its input there (MQTT manual ack, CSV archive). Not called if the gateway is
+        killed first: the source then redelivers. Keep it fast; exceptions are logged.
+        """
         if not samples:
+            if on_commit is not None:
+                self.queue.put_marker(on_commit)
             return
         self.store.update(samples, time.time())
         for hook in self.hooks:
@@ -218,6 +226,8 @@ class Gateway:
                 log.exception("sample hook %r failed", hook)
         self.stats.published += len(samples)
         await self.queue.put_many(samples)
+        if on_commit is not None:
+            self.queue.put_marker(on_commit)
 
     # -- configuration --------------------------------------------------------------------------------------------
     async def apply_config(self, configs: dict[str, DeviceConfig]) -> None:
@@ -246,28 +256,38 @@ class Gateway:
     async def _writer(self) -> None:
         while True:
             batch = await self.queue.get_batch(self.flush_samples, self.flush_s)
+            committed = True
             if batch:
-                await self._record(self.recorder.filter(batch))
-            elif self._stopping:
+                committed = await self._record(self.recorder.filter(batch))
+            if self.queue.has_markers():
+                due = self.queue.due_markers(self.queue.taken_total)
+                for callback in due if committed else ():  # rows lost at shutdown: the source must redeliver
+                    try:
+                        callback()
+                    except Exception:  # noqa: BLE001  (a source's acknowledgement must not stop the writer)
+                        log.exception("commit callback %r failed", callback)
+            if not batch and self._stopping:
                 return
 
-    async def _record(self, rows) -> None:
+    async def _record(self, rows) -> bool:
+        """Write rows, retrying while the database is away; False only when they were given up at shutdown."""
         delay, attempts = 0.2, 0
         while rows:
             try:
                 await self.db_call(self.write_rows, rows)
                 self.stats.recorded += len(rows)
                 self.stats.flushes += 1
-                return
+                return True
             except Exception:  # noqa: BLE001  (database down: hold the rows, the queue fills, drivers slow down)
                 self.stats.write_errors += 1
                 attempts += 1
                 log.exception("historian write failed; retrying in %.1f s", delay)
                 if self._stopping and attempts >= 5:  # shutting down with the database still away: give up
                     log.error("historian: %d rows lost at shutdown", len(rows))
-                    return
+                    return False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        return True
 
     async def _every(self, period: float, fn) -> None:
         while True:

@@ -3,6 +3,11 @@
 Bounded by the number of samples it holds (not the number of puts). ``put_many`` waits while the queue is full, so
 when the database is slow or down the drivers slow down; ``get_batch`` returns up to N samples as soon as N are
 there, or whatever arrived within the flush interval.
+
+Commit markers: ``put_marker(callback)`` records a callback at the current end of the queue. ``due_markers(n)``
+returns the callbacks whose position is at or before the ``n``-th sample ever taken, so the writer calls them once
+every sample published before the marker is committed (or filtered out by the recorder): an MQTT driver acknowledges
+its messages, a CSV watcher archives its file. Markers cost nothing per sample (a position, not an item in the deque).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ class SampleQueue:
         self._items: deque = deque()
         self._grown = asyncio.Event()
         self._shrunk = asyncio.Event()
+        self._markers: deque = deque()  # (position in the stream of samples ever put, callback)
+        self.put_total = 0
+        self.taken_total = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -27,10 +35,27 @@ class SampleQueue:
             self._shrunk.clear()
             await self._shrunk.wait()
         self._items.extend(samples)
+        self.put_total += len(samples)
         self._grown.set()
+
+    def put_marker(self, callback) -> None:
+        """Call ``callback()`` once every sample put so far has been taken and committed (see ``due_markers``)."""
+        self._markers.append((self.put_total, callback))
+        self._grown.set()
+
+    def due_markers(self, committed_total: int) -> list:
+        markers = self._markers
+        due = []
+        while markers and markers[0][0] <= committed_total:
+            due.append(markers.popleft()[1])
+        return due
+
+    def has_markers(self) -> bool:
+        return bool(self._markers)
 
     def put_nowait(self, samples) -> None:
         self._items.extend(samples)
+        self.put_total += len(samples)
         self._grown.set()
 
     async def get_batch(self, max_n: int, max_wait: float) -> list:
@@ -56,5 +81,6 @@ class SampleQueue:
         else:
             batch = [items.popleft() for _ in range(n)]
         if n:
+            self.taken_total += n
             self._shrunk.set()
         return batch

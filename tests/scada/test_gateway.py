@@ -263,3 +263,51 @@ def test_database_outage_applies_back_pressure_and_loses_nothing():
     assert blocked_at is not None and blocked_at >= 1000  # the producer waited on a full queue
     assert stats.write_errors == 3
     assert sorted((r[1], r[0]) for r in written) == sorted((k, i) for i in range(30) for k in range(100))
+
+
+def test_commit_callbacks_fire_only_after_the_rows_before_them_are_written():
+    """publish(on_commit=...) is how a push source acknowledges its input: the callback runs after every sample
+    published before it is written (retries included), in order, and also for a publish whose samples were all
+    filtered out; a batch given up at shutdown never acknowledges."""
+    written, failures, events = [], {"left": 2}, []
+
+    def flaky_writer(rows):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database is down")
+        written.extend(rows)
+        events.append(("write", len(rows)))
+
+    async def scenario():
+        gw = Gateway(flush_samples=50, flush_ms=20, queue_max=10_000, hooks=[], historian_writer=flaky_writer)
+        writer = asyncio.create_task(gw._writer())
+        for i in range(5):
+            await gw.publish([Sample(k, i, float(i), GOOD) for k in range(40)],
+                             on_commit=lambda i=i: events.append(("ack", i, len(written))))
+        await gw.publish([], on_commit=lambda: events.append(("ack-empty", len(written))))
+        await until(lambda: any(e[0] == "ack-empty" for e in events), what="all acknowledgements")
+        gw._stopping = True
+        await writer
+        gw.db.shutdown()
+
+    asyncio.run(scenario())
+    acks = [e for e in events if e[0] == "ack"]
+    assert [a[1] for a in acks] == [0, 1, 2, 3, 4]
+    for _, i, written_then in acks:
+        assert written_then >= 40 * (i + 1)  # every sample of message i (and before) was in the historian
+    assert events[-1] == ("ack-empty", 200)
+
+    lost = []
+
+    async def shutdown_with_database_away():
+        def down(rows):
+            raise ConnectionError("database is down")
+
+        gw = Gateway(flush_samples=50, flush_ms=20, queue_max=10_000, hooks=[], historian_writer=down)
+        gw._stopping = True
+        await gw.publish([Sample(1, 1.0, 1.0, GOOD)], on_commit=lambda: lost.append("acked"))
+        await gw._writer()
+        gw.db.shutdown()
+
+    asyncio.run(shutdown_with_database_away())
+    assert lost == []  # rows given up at shutdown: the source is not told they are safe
