@@ -85,6 +85,9 @@ class Device(BaseModel):
         return self.protocol in MODBUS_PROTOCOLS
 
 
+TAG_KEY_LOCK = 0x5CADA7A6  # pg_advisory_xact_lock key of the tag-key allocator
+
+
 class Tag(BaseModel):
     """A point: one value of one device, with its address, scaling, deadband and links to a well or equipment.
 
@@ -135,7 +138,13 @@ class Tag(BaseModel):
             self.raw_high = 20000.0 if self.raw_high is None else self.raw_high
         if self.key is None:
             with transaction.atomic():
-                last = Tag.objects.select_for_update().order_by("-key").values_list("key", flat=True).first()
+                # Serialise key allocation until this transaction ends: a row lock on the current maximum does not
+                # (a second creator waiting on it would read the same maximum and collide on the unique key).
+                db = transaction.get_connection(kwargs.get("using") or "default")
+                if db.vendor == "postgresql":
+                    with db.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TAG_KEY_LOCK])
+                last = Tag.objects.order_by("-key").values_list("key", flat=True).first()
                 self.key = (last or 0) + 1
                 return super().save(*args, **kwargs)
         return super().save(*args, **kwargs)

@@ -188,3 +188,39 @@ def test_tag_links_must_be_on_the_device_site(world, api_for):
     assert r.status_code == 400 and r.json()["details"][0]["field"] == "well", r.json()
     r = api_for("admin").post("/api/v1/scada/tags/", {**base, "well": str(near_well.pk)}, format="json")
     assert r.status_code == 201, r.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tag_keys_do_not_collide_when_tags_are_created_concurrently():
+    """Two engineers (or an import and the API) creating tags at the same moment each get distinct keys."""
+    import threading
+
+    from django.db import connection, connections
+
+    from apps.wells.models import Field, Site
+    from tests.scada.helpers import make_device, make_tag
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need a server database")
+    site = Site.objects.create(field=Field.objects.create(code="KF", name="Keys"), code="K-PAD", name="Keys pad")
+    devices = [make_device(site), make_device(site)]
+    barrier, errors = threading.Barrier(2), []
+
+    def create(device):
+        try:
+            barrier.wait()
+            for i in range(15):
+                make_tag(device, name=f"{device.name}.T{i}", address=i * 2)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(d,)) for d in devices]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    keys = list(Tag.objects.values_list("key", flat=True))
+    assert len(keys) == 30 and len(set(keys)) == 30
