@@ -12,6 +12,7 @@ from apps.drilling.models import (
     Rig,
     TimeLogRow,
 )
+from apps.sync.offline import check_client_id, client_id_field
 
 AUDIT_RO = ["created_at", "updated_at"]
 
@@ -30,6 +31,7 @@ class IadcActivitySerializer(ScopedModelSerializer):
 
 
 class TimeLogRowSerializer(ScopedModelSerializer):
+    id = client_id_field()
     hours = serializers.SerializerMethodField()
     activity_code = serializers.CharField(source="activity.code", read_only=True)
 
@@ -38,6 +40,9 @@ class TimeLogRowSerializer(ScopedModelSerializer):
         fields = ["id", "report", "start_time", "end_time", "hours", "activity", "activity_code", "md_from", "md_to",
                   "description", "npt", "npt_category", "responsible_party", "third_party_name", *AUDIT_RO]
         read_only_fields = AUDIT_RO
+
+    def validate_id(self, value):
+        return check_client_id(self, value)
 
     def get_hours(self, obj) -> float:
         from apps.drilling.timelog import duration_hours

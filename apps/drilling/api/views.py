@@ -26,6 +26,7 @@ from apps.drilling.models import (
     Rig,
     TimeLogRow,
 )
+from apps.sync.offline import ClientIdCreateMixin
 
 
 class RigViewSet(ScopedModelViewSet):
@@ -73,7 +74,9 @@ class DrillingReportViewSet(ScopedModelViewSet):
         return Response(s.DrillingReportSerializer(report, context=self.get_serializer_context()).data)
 
 
-class TimeLogRowViewSet(ScopedModelViewSet):
+class TimeLogRowViewSet(ClientIdCreateMixin, ScopedModelViewSet):
+    """IADC time-log rows. A create with a client ``id`` is idempotent (the time-log form works offline)."""
+
     queryset = TimeLogRow.objects.select_related("report", "activity")
     serializer_class = s.TimeLogRowSerializer
     filterset_class = TimeLogRowFilter

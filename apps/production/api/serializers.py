@@ -12,6 +12,7 @@ from apps.production.models import (
     WellTest,
     unit_system_for,
 )
+from apps.sync.offline import check_client_id, client_id_field
 
 AUDIT_RO = ["created_at", "updated_at"]
 STD = ["std_temperature_c", "std_pressure_kpa"]
@@ -56,6 +57,7 @@ class MeterReadingSerializer(ScopedModelSerializer):
 
 
 class DailyWellProductionSerializer(DisplayUnitsMixin, ScopedModelSerializer):
+    id = client_id_field()
     downtime_hours = serializers.DecimalField(max_digits=4, decimal_places=2, read_only=True)
     display = serializers.SerializerMethodField()
     display_fields = {"oil_m3": "liquid_volume", "gas_sm3": "gas_volume", "water_m3": "liquid_volume",
@@ -69,6 +71,9 @@ class DailyWellProductionSerializer(DisplayUnitsMixin, ScopedModelSerializer):
                   "tubing_pressure_kpa", "casing_pressure_kpa", "oil_m3", "gas_sm3", "water_m3", "allocated_oil_m3",
                   "allocated_gas_sm3", "allocated_water_m3", "remarks", *STD, "display", *AUDIT_RO]
         read_only_fields = ["allocated_oil_m3", "allocated_gas_sm3", "allocated_water_m3", *AUDIT_RO]
+
+    def validate_id(self, value):
+        return check_client_id(self, value)
 
 
 class WellTestSerializer(DisplayUnitsMixin, ScopedModelSerializer):

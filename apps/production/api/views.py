@@ -23,6 +23,7 @@ from apps.production.models import (
     WellTest,
     unit_system_for,
 )
+from apps.sync.offline import ClientIdCreateMixin
 
 
 class MeterViewSet(ScopedModelViewSet):
@@ -40,8 +41,9 @@ class MeterReadingViewSet(ScopedModelViewSet):
     ordering_fields = ["reading_date"]
 
 
-class DailyWellProductionViewSet(ScopedModelViewSet):
-    """Daily well production; ``display`` converts to ``?units=field|metric`` or the user's preference."""
+class DailyWellProductionViewSet(ClientIdCreateMixin, ScopedModelViewSet):
+    """Daily well production; ``display`` converts to ``?units=field|metric`` or the user's preference. A create
+    with a client ``id`` is idempotent (the daily entry form works offline and re-sends)."""
 
     queryset = DailyWellProduction.objects.select_related("well")
     serializer_class = s.DailyWellProductionSerializer
