@@ -78,6 +78,23 @@ class OpcUaSettings(_Strict):
     username = serializers.CharField(max_length=150, required=False, allow_blank=True)
     password = serializers.CharField(max_length=300, required=False, allow_blank=True)
     timeout_s = serializers.FloatField(min_value=0.1, max_value=120, default=4.0)
+    certificate_path = serializers.CharField(
+        max_length=500, required=False, allow_blank=True,
+        help_text="Client application certificate (.der/.pem), needed by Sign / SignAndEncrypt.")
+    private_key_path = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                             help_text="Private key of the client certificate (.pem/.der).")
+    sampling_interval_ms = serializers.IntegerField(
+        min_value=0, max_value=3_600_000, required=False, allow_null=True, default=None,
+        help_text="Server-side sampling interval of each monitored item; empty: the device poll interval "
+                  "(the subscription's publishing interval).")
+    queue_size = serializers.IntegerField(
+        min_value=1, max_value=10_000, default=10,
+        help_text="Values a monitored item queues between two publishes (1: only the latest).")
+    keepalive_s = serializers.FloatField(
+        min_value=0.5, max_value=600, default=5.0,
+        help_text="The subscription sends a keep-alive at least this often; silence for 3x means the link is lost.")
+    watchdog_s = serializers.FloatField(min_value=0.2, max_value=60, default=1.0,
+                                        help_text="Period of the client's ServerStatus probe.")
 
     def validate_endpoint(self, value):
         if not re.fullmatch(r"opc\.tcp://[^\s/:]+(:\d{1,5})?(/\S*)?", value):
@@ -89,6 +106,12 @@ class OpcUaSettings(_Strict):
         if (mode == "None") != (policy == "None"):
             raise serializers.ValidationError(
                 {"security_policy": ["Security mode None needs policy None, and a signing mode needs a policy."]})
+        if mode != "None":
+            missing = {name: ["Required by a signing security mode (absolute path)."]
+                       for name in ("certificate_path", "private_key_path")
+                       if not str(attrs.get(name) or "").startswith("/")}
+            if missing:
+                raise serializers.ValidationError(missing)
         return attrs
 
 
