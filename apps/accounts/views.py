@@ -10,4 +10,11 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Sign-out also tells the browser to drop its HTTP cache of this site (``Clear-Site-Data``); the page script
+    (static/js/offline/page.js) empties the service worker's page and data caches before posting the form, so the
+    next user of a shared tablet never gets this user's cached pages. The offline outbox (unsent work) is kept."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache"'
+        return response

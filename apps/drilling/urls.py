@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.drilling import models as m
 from apps.drilling import views
+from apps.sync.offline import offline_create_view
 from apps.wells.ui import crud
 
 app_name = "drilling"
@@ -12,9 +13,12 @@ urlpatterns = [
           ["wellbore", "rig", "report_date", "report_number", "day_start", "depth_md", "depth_tvd", "daily_cost",
            "personnel_on_board", "operations_summary", "forecast", "remarks"], select_related=["wellbore__well", "rig"],
           detail_view=views.DrillingReportDetailView),
-    *crud("time-log", m.TimeLogRow, ["start_time", "report", "end_time", "activity", "npt"],
-          ["report", "start_time", "end_time", "activity", "md_from", "md_to", "description", "npt", "npt_category",
-           "responsible_party", "third_party_name"], select_related=["report", "activity"]),
+    # the "new" page works offline (static/js/offline/)
+    *offline_create_view(crud(
+        "time-log", m.TimeLogRow, ["start_time", "report", "end_time", "activity", "npt"],
+        ["report", "start_time", "end_time", "activity", "md_from", "md_to", "description", "npt", "npt_category",
+         "responsible_party", "third_party_name"], select_related=["report", "activity"]),
+        "drilling/timelog_form.html"),
     *crud("rigs", m.Rig, ["name", "contractor", "rig_type", "site"], ["name", "contractor", "rig_type", "site"]),
     *crud("bits", m.BitRecord, ["bit_number", "wellbore", "size_mm", "serial_number", "depth_in", "depth_out"],
           ["wellbore", "bit_number", "size_mm", "iadc_code", "manufacturer", "serial_number", "tfa_mm2", "depth_in",

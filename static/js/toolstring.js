@@ -134,8 +134,27 @@
                                whpKpa: body.whpKpa, lubricatorLengthM: body.lubricatorLengthM })
       .then(function (r) {
         if (seq !== state.checkSeq) return;  // a newer change is being checked
-        if (r.status === 200) renderReport(r.data); else showErrors(r.data);
+        if (r.status === 200) renderReport(r.data);
+        else if (r.status === 503 || r.status === 0) renderLocal();
+        else showErrors(r.data);
+      }, function () {
+        if (seq === state.checkSeq) renderLocal();  // no network: totals here, the rule checks when it returns
       });
+  }
+
+  /* Offline: the totals from the components on the page; the configurator's rules need the server. */
+  function renderLocal() {
+    var n = function (v) { return v === null || v === undefined || v === "" ? 0 : Number(v); };
+    var totals = { count: state.tools.length, length_m: 0, weight_kg: 0, max_od_mm: 0 };
+    state.tools.forEach(function (t) {
+      totals.length_m += n(t.lengthM);
+      totals.weight_kg += n(t.weightKg);
+      totals.max_od_mm = Math.max(totals.max_od_mm, n(t.odMm));
+    });
+    totals.length_m = Math.round(totals.length_m * 1000) / 1000;
+    totals.weight_kg = Math.round(totals.weight_kg * 1000) / 1000;
+    renderReport({ totals: totals, findings: [] });
+    $("ts-findings").appendChild(text("li", "Offline: the configurator's checks run when the network returns.", "info"));
   }
 
   function uuid4() {
@@ -147,28 +166,79 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  function stored(r) {
+    state.id = r.data.toolstring.id;
+    state.pendingId = null;
+    $("ts-status").textContent = "Saved (" + r.data.toolstring.status + ").";
+    if (!ds.toolstringId) window.history.replaceState(null, "", "/intervention/toolstrings/" + state.id + "/builder/");
+    renderReport(r.data.toolstring.check);
+  }
+
+  /* A new string goes through the device's outbox (static/js/offline/): saved here first with its client UUID, sent
+     now if the network is up, else when it returns. Editing a stored string needs the network. */
   function save() {
     var body = payload();
-    var request;
-    if (state.id) {
-      request = api("PUT", ds.contractUrl + "/" + state.id, body);
-    } else {
-      state.pendingId = state.pendingId || uuid4();  // a retried save re-sends the same id: idempotent
-      body.id = state.pendingId;
-      request = api("POST", ds.contractUrl, body);
-    }
     $("ts-status").textContent = "Saving\u2026";
-    request.then(function (r) {
-      if (r.status === 200 || r.status === 201) {
-        state.id = r.data.toolstring.id;
-        $("ts-status").textContent = "Saved (" + r.data.toolstring.status + ").";
-        if (!ds.toolstringId) window.history.replaceState(null, "", "/intervention/toolstrings/" + state.id + "/builder/");
-        renderReport(r.data.toolstring.check);
-      } else {
-        showErrors(r.data);
-      }
+    if (state.id) {
+      api("PUT", ds.contractUrl + "/" + state.id, body).then(function (r) {
+        if (r.status === 200 || r.status === 201) stored(r); else showErrors(r.data);
+      }, function () {
+        $("ts-status").textContent = "No network: changes to a stored string need the connection (new strings can be saved offline).";
+      });
+      return;
+    }
+    state.pendingId = state.pendingId || uuid4();  // a retried or corrected save re-sends the same id: idempotent
+    body.id = state.pendingId;
+    var offline = window.WellsiteOffline;
+    if (!offline) {
+      api("POST", ds.contractUrl, body).then(function (r) {
+        if (r.status === 200 || r.status === 201) stored(r); else showErrors(r.data);
+      });
+      return;
+    }
+    var label = (body.name || "(no name)") + " \u00b7 " + state.tools.length + " components";
+    offline.queue({ id: body.id, kind: "toolstring", url: ds.contractUrl, body: body, label: label,
+                    detailUrl: "/intervention/toolstrings/" + body.id + "/builder/" }).then(function (r) {
+      if (r.outcome === "sent") { stored(r); return; }
+      if (r.outcome === "rejected") { showErrors(r.data); return; }  // fix it and save: same id, replaces it
+      var saved = r.outcome === "auth"
+        ? "Saved on this device. Your session has expired: sign in again to send it."
+        : "Saved on this device (" + body.name + "): it will be sent when the network returns.";
+      reset();
+      $("ts-status").textContent = saved;
+    }, function () {
+      $("ts-status").textContent = "Could not save on this device (storage unavailable).";
     });
   }
+
+  /* Ready for the next new string (after one was saved on the device). */
+  function reset() {
+    state.id = null;
+    state.pendingId = null;
+    state.tools = [];
+    ["ts-name", "ts-operation", "ts-wire", "ts-whp", "ts-lub"].forEach(function (id) { $(id).value = ""; });
+    changed();
+  }
+
+  /* "Edit" on a rejected entry of the outbox panel: load it back into the builder to correct and save again. */
+  document.addEventListener("outbox:edit", function (event) {
+    var entry = event.detail;
+    if (entry.kind !== "toolstring" || ds.toolstringId) return;
+    var b = entry.body;
+    state.id = null;
+    state.pendingId = entry.id;
+    $("ts-name").value = b.name || "";
+    $("ts-well").value = b.wellId || "";
+    $("ts-operation").value = b.operationType || "";
+    $("ts-wire").value = b.wireSizeMm === null || b.wireSizeMm === undefined ? "" : b.wireSizeMm;
+    $("ts-whp").value = b.whpKpa === null || b.whpKpa === undefined ? "" : b.whpKpa;
+    $("ts-lub").value = b.lubricatorLengthM === null || b.lubricatorLengthM === undefined ? "" : b.lubricatorLengthM;
+    state.tools = (b.tools || []).map(function (t) {
+      return t.componentId && state.catalogue[t.componentId] ? fromComponent(state.catalogue[t.componentId]) : t;
+    });
+    showErrors({ message: entry.message, details: entry.details });
+    changed();
+  });
 
   function approve() {
     api("POST", "/api/v1/intervention/toolstrings/" + state.id + "/approve/").then(function (r) {
@@ -194,7 +264,8 @@
   function init() {
     var loads = [api("GET", ds.componentsUrl), api("GET", ds.wellsUrl)];
     if (state.id) loads.push(api("GET", ds.contractUrl + "/" + state.id));
-    Promise.all(loads).then(function (res) {
+    Promise.all(loads.map(function (p) { return p.catch(function () { return { status: 0, data: {} }; }); }))
+      .then(function (res) {
       var cat = $("ts-catalogue");
       (res[0].data.results || []).forEach(function (c) {
         state.catalogue[c.id] = c;
