@@ -138,14 +138,95 @@ class HttpIngestSettings(_Strict):
 
 
 class CsvSettings(_Strict):
-    directory = serializers.CharField(max_length=500)
-    pattern = serializers.CharField(max_length=100, default="*.csv")
+    """A directory of exported files (tank gauging, third-party meter exports, daily reports): docs/csv.md."""
+
+    directory = serializers.CharField(max_length=500, help_text="Absolute path of the watched directory.")
+    pattern = serializers.CharField(max_length=100, default="*.csv", help_text="File name pattern (fnmatch).")
     timestamp_column = serializers.CharField(max_length=100, default="timestamp")
+    timestamp_format = serializers.CharField(
+        max_length=100, default="iso",
+        help_text="iso (ISO-8601, with or without offset), epoch_s, epoch_ms, or a strftime format such as "
+                  "%d/%m/%Y %H:%M.")
+    time_zone = serializers.CharField(max_length=64, default="UTC",
+                                      help_text="IANA zone of timestamps without an offset (local-time exports).")
+    quality_column = serializers.CharField(max_length=100, default="", allow_blank=True,
+                                           help_text="Optional column of GOOD/UNCERTAIN/BAD (or 0/1/2) per row.")
+    ignore_columns = serializers.ListField(child=serializers.CharField(max_length=200), default=list,
+                                           help_text="Columns that are neither tags nor dead-lettered (comments).")
+    delimiter = serializers.CharField(max_length=2, default=",", trim_whitespace=False,
+                                      help_text="One character: , ; | or \\t for tab.")
+    decimal_comma = serializers.BooleanField(default=False, help_text="Values written 1234,5 (needs delimiter ;).")
+    encoding = serializers.CharField(max_length=32, default="utf-8-sig",
+                                     help_text="Text encoding (utf-8-sig accepts a byte-order mark; cp1252...).")
+    archive_directory = serializers.CharField(max_length=500, default="", allow_blank=True,
+                                              help_text="Imported files go here; empty: <directory>/archive.")
+    error_directory = serializers.CharField(max_length=500, default="", allow_blank=True,
+                                            help_text="Files that cannot be parsed at all; empty: <directory>/error.")
+    settle_s = serializers.FloatField(min_value=0, max_value=3600, default=5.0,
+                                      help_text="A file is read once its size and mtime are unchanged this long.")
+    max_file_mb = serializers.FloatField(min_value=0.001, max_value=1024, default=50.0)
 
     def validate_directory(self, value):
         if not value.startswith("/"):
             raise serializers.ValidationError("Give an absolute directory path.")
+        return value.rstrip("/") or "/"
+
+    def validate_pattern(self, value):
+        if "/" in value or not value.strip():
+            raise serializers.ValidationError("A file name pattern such as *.csv (no directories).")
         return value
+
+    def validate_timestamp_format(self, value):
+        if value not in ("iso", "epoch_s", "epoch_ms") and "%" not in value:
+            raise serializers.ValidationError("iso, epoch_s, epoch_ms or a strftime format (with % codes).")
+        return value
+
+    def validate_time_zone(self, value):
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise serializers.ValidationError("Not a known IANA time zone (e.g. America/Chicago).") from exc
+        return value
+
+    def validate_delimiter(self, value):
+        value = "\t" if value in ("\\t", "tab") else value
+        if len(value) != 1 or value in "\"\r\n" or value.isalnum():
+            raise serializers.ValidationError("One character such as , ; | or \\t.")
+        return value
+
+    def validate_encoding(self, value):
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise serializers.ValidationError("Unknown text encoding.") from exc
+        return value
+
+    def validate_archive_directory(self, value):
+        if value and not value.startswith("/"):
+            raise serializers.ValidationError("Give an absolute directory path (or leave empty).")
+        return value.rstrip("/")
+
+    validate_error_directory = validate_archive_directory
+
+    def validate(self, attrs):
+        if attrs.get("decimal_comma") and attrs.get("delimiter", ",") == ",":
+            raise serializers.ValidationError({"delimiter": ["A decimal comma needs another delimiter, e.g. ;."]})
+        if len(set(csv_directories(attrs))) < 3:
+            raise serializers.ValidationError(
+                {"archive_directory": ["The watched, archive and error directories must differ."]})
+        return attrs
+
+
+def csv_directories(settings: dict) -> tuple[str, str, str]:
+    """(watched, archive, error) directories of CSV settings; empty archive/error default to sub-directories."""
+    directory = settings["directory"]
+    base = directory.rstrip("/")
+    return (directory, settings.get("archive_directory") or f"{base}/archive",
+            settings.get("error_directory") or f"{base}/error")
 
 
 CONNECTION = {
@@ -177,7 +258,20 @@ class KeyAddress(_Strict):
 
 
 class CsvAddress(_Strict):
-    column = serializers.CharField(max_length=200)
+    column = serializers.CharField(max_length=200, help_text="Header of the column (without a [unit] suffix).")
+    unit = serializers.CharField(max_length=32, default="", allow_blank=True,
+                                 help_text="Unit of the column's values when the header does not say it "
+                                           "(THP [psi]); converted to the tag's unit.")
+
+    def validate_unit(self, value):
+        if value:
+            from scada.ingest.units import parse
+
+            try:
+                parse(value)
+            except Exception as exc:  # noqa: BLE001  (pint raises several kinds of error on a bad unit)
+                raise serializers.ValidationError("Unknown unit.") from exc
+        return value
 
 
 ADDRESS = {
