@@ -79,10 +79,11 @@ class Browser:
         else:
             route.continue_()
 
-    def offline(self):
+    def offline(self, signed_in=True):
         self.context.set_offline(True)
         self.context.route("**/*", self._abort_worker)
-        expect(self.page.locator("#offline-state .net")).to_have_text("offline")
+        if signed_in:
+            expect(self.page.locator("#offline-state .net")).to_have_text("offline")
 
     def online(self):
         self.context.unroute("**/*", self._abort_worker)
@@ -256,3 +257,92 @@ def test_three_toolstrings_made_offline_arrive_once_at_the_edge_then_at_the_hub(
         forwarder.terminate()
         forwarder.wait(timeout=10)
         hub.stop()
+
+
+def test_daily_production_and_time_log_made_offline_arrive_once_and_a_rejected_entry_is_shown(
+        site, edge_url, browser):
+    from apps.drilling.models import TimeLogRow
+    from apps.production.models import DailyWellProduction
+
+    page = browser.page
+    login(page, edge_url, "/production/daily/new/")
+    browser.offline()
+
+    def daily(prod_date, hours_on, oil):
+        page.select_option("#id_well", str(site["well"].pk))
+        page.fill("#id_prod_date", prod_date)
+        page.fill("#id_hours_on", hours_on)
+        page.fill("#id_oil_m3", oil)
+        page.fill("#id_gas_sm3", "800")
+        page.fill("#id_water_m3", "3.1")
+        page.click("form.edit-form button[type=submit]")
+        expect(page.locator("form.edit-form .offline-status")).to_contain_text("Saved on this device")
+
+    daily("2026-05-01", "24", "12.5")
+    daily("2026-05-02", "20", "10.0")  # below 24 h without a downtime reason: the server will refuse it
+    entries = page.locator(".outbox-panel[data-outbox-kind=daily-production] .outbox-entry")
+    expect(entries).to_have_count(2)
+    daily_ids = [entries.nth(i).get_attribute("data-id") for i in range(2)]
+
+    page.goto(f"{edge_url}/drilling/time-log/new/")  # never opened before: the worker stored it at sign-in
+    assert f"{edge_url}/drilling/time-log/new/" in browser.cut
+    page.select_option("#id_report", str(site["report"].pk))
+    page.fill("#id_start_time", "06:00")
+    page.fill("#id_end_time", "12:00")
+    page.select_option("#id_activity", str(site["activity"].pk))
+    page.fill("#id_description", "Drill 8-1/2in hole from 1520 m to 1705 m")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator("form.edit-form .offline-status")).to_contain_text("Saved on this device")
+    rows = page.locator(".outbox-panel[data-outbox-kind=ddr-time-log] .outbox-entry")
+    expect(rows).to_have_count(1)
+    row_id = rows.first.get_attribute("data-id")
+    expect(page.locator("#offline-state .outbox-count")).to_have_text("3 waiting to send")
+    page.screenshot(path=str(ARTIFACTS / "offline-time-log-waiting.png"), full_page=True)
+
+    browser.online()
+    expect(page.locator("#offline-state .outbox-count")).to_have_text("0 waiting to send \u00b7 1 rejected")
+    assert in_thread(lambda: [str(pk) for pk in TimeLogRow.objects.values_list("pk", flat=True)]) == [row_id]
+    assert in_thread(lambda: [str(pk) for pk in DailyWellProduction.objects.values_list("pk", flat=True)]) == [
+        daily_ids[0]]
+
+    page.goto(f"{edge_url}/production/daily/new/")
+    rejected = page.locator(".outbox-panel[data-outbox-kind=daily-production] .outbox-entry.state-rejected")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator(".details")).to_contain_text("downtime_reason: Give the reason for the downtime")
+    page.screenshot(path=str(ARTIFACTS / "offline-daily-rejected.png"), full_page=True)
+    rejected.get_by_role("button", name="Edit").click()  # back into the form with the field message
+    expect(page.locator("#id_hours_on")).to_have_value("20")
+    expect(page.locator("form.edit-form .offline-errors")).to_contain_text("Give the reason for the downtime")
+    page.select_option("#id_downtime_reason", index=1)
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator("form.edit-form .offline-status")).to_contain_text("Saved.")
+    expect(rejected).to_have_count(0)
+    expect(page.locator("#offline-state .outbox-count")).to_be_hidden()
+    stored = in_thread(lambda: sorted(str(pk) for pk in DailyWellProduction.objects.values_list("pk", flat=True)))
+    assert stored == sorted(daily_ids)  # the corrected entry kept its client UUID: one record per entry
+
+
+def test_sign_out_empties_the_cached_pages_but_keeps_unsent_entries(site, edge_url, browser):
+    page = browser.page
+    login(page, edge_url, "/production/daily/new/")
+    browser.offline()
+    page.select_option("#id_well", str(site["well"].pk))
+    page.fill("#id_prod_date", "2026-05-03")
+    page.fill("#id_hours_on", "24")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator("form.edit-form .offline-status")).to_contain_text("Saved on this device")
+    browser.online()
+    expect(page.locator("#offline-state .outbox-count")).to_be_hidden()  # sent
+
+    def cache_names():
+        return page.evaluate("caches.keys()")
+
+    assert any(n.startswith("wellsite-pages-") for n in cache_names())
+    page.click("#logout-form button[type=submit]")
+    page.wait_for_url("**/accounts/login/**")
+    names = cache_names()
+    assert not any(n.startswith(("wellsite-pages-", "wellsite-data-")) for n in names), names
+    assert any(n.startswith("wellsite-static-") for n in names)  # the app shell is not personal
+    browser.offline(signed_in=False)
+    page.goto(f"{edge_url}/production/daily/new/", wait_until="commit")
+    expect(page.locator("h1")).to_have_text("No network")  # not the previous user's page
