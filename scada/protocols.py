@@ -77,6 +77,9 @@ class OpcUaSettings(_Strict):
         choices=["None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"], default="None")
     username = serializers.CharField(max_length=150, required=False, allow_blank=True)
     password = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    password_env = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text="Name of the environment variable holding the password (preferred to storing it here).")
     timeout_s = serializers.FloatField(min_value=0.1, max_value=120, default=4.0)
     certificate_path = serializers.CharField(
         max_length=500, required=False, allow_blank=True,
@@ -99,6 +102,11 @@ class OpcUaSettings(_Strict):
     def validate_endpoint(self, value):
         if not re.fullmatch(r"opc\.tcp://[^\s/:]+(:\d{1,5})?(/\S*)?", value):
             raise serializers.ValidationError("Expected opc.tcp://host:port[/path].")
+        return value
+
+    def validate_password_env(self, value):
+        if value and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise serializers.ValidationError("An environment variable name such as OPCUA_PASSWORD.")
         return value
 
     def validate(self, attrs):

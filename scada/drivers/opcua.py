@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import struct
 import time
 from datetime import UTC, datetime
@@ -125,7 +126,8 @@ class OpcUaDriver(Driver):
         client.session_timeout = max(30_000, int(s.get("keepalive_s", 5.0) * 6000))
         if s.get("username"):
             client.set_user(s["username"])
-            client.set_password(s.get("password") or "")
+            client.set_password(os.environ.get(s["password_env"], "") if s.get("password_env")
+                                else s.get("password") or "")
         if s.get("security_mode", "None") != "None":
             await client.set_security_string(",".join((
                 s["security_policy"].replace("_", ""), s["security_mode"], s["certificate_path"],
