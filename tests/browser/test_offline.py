@@ -346,3 +346,36 @@ def test_sign_out_empties_the_cached_pages_but_keeps_unsent_entries(site, edge_u
     browser.offline(signed_in=False)
     page.goto(f"{edge_url}/production/daily/new/", wait_until="commit")
     expect(page.locator("h1")).to_have_text("No network")  # not the previous user's page
+
+
+def test_expired_session_keeps_the_entries_until_the_user_signs_in_again(site, edge_url, browser):
+    from django.contrib.sessions.models import Session
+
+    from apps.production.models import DailyWellProduction
+
+    page = browser.page
+    login(page, edge_url, "/production/daily/new/")
+    browser.offline()
+    page.select_option("#id_well", str(site["well"].pk))
+    page.fill("#id_prod_date", "2026-05-04")
+    page.fill("#id_hours_on", "24")
+    page.click("form.edit-form button[type=submit]")
+    expect(page.locator("form.edit-form .offline-status")).to_contain_text("Saved on this device")
+    entry = page.locator(".outbox-panel[data-outbox-kind=daily-production] .outbox-entry")
+    client_id = entry.first.get_attribute("data-id")
+    in_thread(lambda: Session.objects.all().delete())  # the session ended while the tablet was offline
+
+    browser.online()
+    expect(entry.first).to_have_class("outbox-entry state-auth")
+    expect(page.locator("#offline-state .signin")).to_be_visible()
+    assert in_thread(lambda: DailyWellProduction.objects.count()) == 0
+    page.screenshot(path=str(ARTIFACTS / "offline-session-expired.png"), full_page=True)
+
+    page.click("#offline-state .signin")
+    page.fill("#id_username", "finlay")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{edge_url}/production/daily/new/")
+    expect(page.locator("#offline-state .outbox-count")).to_be_hidden()  # sent with the new session
+    assert in_thread(lambda: [str(pk) for pk in DailyWellProduction.objects.values_list("pk", flat=True)]) == [
+        client_id]
