@@ -436,3 +436,49 @@ def store_remote(edge_id: str, rows, connection=None) -> int:
                                [(key, _p(connection, datetime.fromtimestamp(ts, UTC))) for ts, key, _v, _q in out])
         write_rows(out, connection)
     return len(out)
+
+
+# -- deduplication of redelivered input (MQTT QoS 1) ------------------------------------------------------------------
+_PG_EPOCH_DT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def micros(ts: float) -> int:
+    """A sample time as the integer microseconds since 2000-01-01 that ``pack_copy`` stores on PostgreSQL."""
+    return int((ts - PG_EPOCH) * 1_000_000 + 0.5)
+
+
+def existing(pairs, connection=None) -> set[tuple[int, int]]:
+    """Which of ``pairs`` ((tag_key, ts_epoch_s), ...) already have a row: a set of (tag_key, micros(ts)).
+
+    For input that may be a redelivery (an MQTT message with the DUP flag): one indexed query per call on PostgreSQL
+    (the pairs are joined as two arrays on (tag_key, ts)), a range query per tag on SQLite (compared to 1 us).
+    """
+    pairs = list(pairs)
+    if not pairs:
+        return set()
+    connection = connection or default_connection
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        keys = [int(k) for k, _ts in pairs]
+        times = [_PG_EPOCH_DT + timedelta(microseconds=micros(ts)) for _k, ts in pairs]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT h.tag_key, h.ts FROM {TABLE} h JOIN unnest(%s::integer[], %s::timestamptz[]) AS u(k, t) "
+                "ON h.tag_key = u.k AND h.ts = u.t", [keys, times])
+            return {(key, (ts - _PG_EPOCH_DT) // timedelta(microseconds=1)) for key, ts in cursor.fetchall()}
+    wanted: dict[int, set[int]] = {}
+    for key, ts in pairs:
+        wanted.setdefault(int(key), set()).add(micros(ts))
+    found = set()
+    with connection.cursor() as cursor:
+        for key, stamps in wanted.items():
+            lo = datetime.fromtimestamp(PG_EPOCH + (min(stamps) - 2) / 1e6, UTC)
+            hi = datetime.fromtimestamp(PG_EPOCH + (max(stamps) + 2) / 1e6, UTC)
+            cursor.execute(f"SELECT ts FROM {TABLE} WHERE tag_key = %s AND ts >= %s AND ts <= %s",
+                           [key, _p(connection, lo), _p(connection, hi)])
+            for (ts,) in cursor.fetchall():
+                m = (_ts(ts) - _PG_EPOCH_DT) // timedelta(microseconds=1)
+                for candidate in (m - 1, m, m + 1):
+                    if candidate in stamps:
+                        found.add((key, candidate))
+    return found

@@ -124,11 +124,36 @@ class OpcUaSettings(_Strict):
 
 
 class MqttSettings(_Strict):
+    """One MQTT subscription: JSON payloads under ``topic_prefix``, or one Sparkplug B edge node (docs/mqtt.md)."""
+
     broker_url = serializers.CharField(max_length=500, required=False, allow_blank=True,
-                                       help_text="mqtt[s]://host:port; empty: the site broker (settings).")
-    topic_prefix = serializers.CharField(max_length=200)
+                                       help_text="mqtt[s]://host:port; empty: the site broker (MQTT_URL setting).")
+    topic_prefix = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                         help_text="JSON mode: the device subscribes to <topic_prefix>/#.")
     sparkplug = serializers.BooleanField(default=False)
+    group_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                     help_text="Sparkplug group id (spBv1.0/<group_id>/...).")
+    edge_node_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                         help_text="Sparkplug edge node id: one device per edge node.")
     qos = serializers.ChoiceField(choices=[0, 1], default=1)
+    client_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="Fixed MQTT client id of the persistent session; empty: wellsite-<EDGE_ID>-<device id>.")
+    session_expiry_s = serializers.IntegerField(
+        min_value=60, max_value=30 * 86400, default=7 * 86400,
+        help_text="The broker keeps the session (and queues QoS 1 messages) this long while the gateway is away.")
+    receive_maximum = serializers.IntegerField(
+        min_value=1, max_value=65535, default=20000,
+        help_text="Unacknowledged messages the broker may send at once (messages wait for the historian commit).")
+    keepalive_s = serializers.IntegerField(min_value=5, max_value=3600, default=30)
+    username = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    password_env = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="Name of the environment variable holding the password (secrets stay out of the database).")
+    ca_file = serializers.CharField(max_length=500, required=False, allow_blank=True, default="",
+                                    help_text="mqtts: CA bundle (PEM) of the broker; empty: the system CAs.")
+
+    _ID = re.compile(r"[^\s/+#]+")
 
     def validate_broker_url(self, value):
         if value and not re.fullmatch(r"mqtts?://[^\s/:]+(:\d{1,5})?/?", value):
@@ -136,9 +161,29 @@ class MqttSettings(_Strict):
         return value
 
     def validate_topic_prefix(self, value):
-        if "+" in value or "#" in value or value.startswith("/") or not value.strip():
+        if "+" in value or "#" in value or value.startswith("/"):
             raise serializers.ValidationError("A topic prefix has no wildcards (+ #) and no leading '/'.")
-        return value.rstrip("/")
+        return value.strip().rstrip("/")
+
+    def validate_password_env(self, value):
+        if value and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise serializers.ValidationError("An environment variable name such as MQTT_PASSWORD.")
+        return value
+
+    def validate_ca_file(self, value):
+        if value and not value.startswith("/"):
+            raise serializers.ValidationError("Give an absolute path.")
+        return value
+
+    def validate(self, attrs):
+        if attrs.get("sparkplug"):
+            missing = {name: ["Required for a Sparkplug B device (no '/', '+' or '#')."]
+                       for name in ("group_id", "edge_node_id") if not self._ID.fullmatch(attrs.get(name) or "")}
+            if missing:
+                raise serializers.ValidationError(missing)
+        elif not attrs.get("topic_prefix"):
+            raise serializers.ValidationError({"topic_prefix": ["Required for JSON payloads."]})
+        return attrs
 
 
 class HttpIngestSettings(_Strict):

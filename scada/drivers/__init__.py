@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 DRIVERS: dict[str, str] = {
     "modbus_tcp": "scada.drivers.modbus.ModbusDriver",
     "modbus_rtu": "scada.drivers.modbus.ModbusDriver",
+    "mqtt": "scada.drivers.mqtt.MqttDriver",
     "csv": "scada.drivers.csv_watcher.CsvDriver",
     "opcua": "scada.drivers.opcua.OpcUaDriver",
 }

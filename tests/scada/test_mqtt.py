@@ -1,0 +1,246 @@
+"""The MQTT driver against a real Mosquitto and the real gateway/historian: JSON payload forms, timestamps and
+quality, dead letters next to valid values, acknowledgement after commit (SIGKILL of run_scada with no loss and no
+duplicate), and a broker restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import pytest
+from django.db import connection
+from rest_framework.exceptions import ValidationError
+
+from scada.drivers.mqtt import decode_json
+from scada.protocols import validate_connection
+from scada.runtime.samples import BAD, GOOD, STALE, UNCERTAIN
+from tests.scada.mqtt_helpers import (
+    GatewayThread,
+    Publisher,
+    clean_historian,  # noqa: F401  (a fixture)
+    count_rows,
+    mqtt_device,
+    rows,
+    wait_for,
+)
+from tests.servers import MosquittoServer, free_port
+
+T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def test_settings_validation():
+    ok = validate_connection("mqtt", {"topic_prefix": "site/a/"})
+    assert ok["topic_prefix"] == "site/a" and ok["qos"] == 1 and ok["receive_maximum"] == 20000
+    assert ok["client_id"] == "" and ok["session_expiry_s"] == 7 * 86400
+    spb = validate_connection("mqtt", {"sparkplug": True, "group_id": "wellsite", "edge_node_id": "gauges-01"})
+    assert spb["sparkplug"] is True
+    for bad, field in (({}, "topic_prefix"), ({"topic_prefix": "a/#"}, "topic_prefix"),
+                       ({"sparkplug": True, "group_id": "g"}, "edge_node_id"),
+                       ({"topic_prefix": "a", "password_env": "lower"}, "password_env"),
+                       ({"topic_prefix": "a", "broker_url": "http://x"}, "broker_url")):
+        with pytest.raises(ValidationError) as exc:
+            validate_connection("mqtt", bad)
+        assert field in exc.value.detail, (bad, exc.value.detail)
+
+
+def test_decode_json_forms_timestamps_quality_and_errors():
+    keys = {"W01.THP": 1, "W01.CHP": 2, "W01.RUN": 3}
+    samples, errors = decode_json(b'{"tag": "W01.THP", "value": 1234.5, "ts": "2026-01-01T00:00:00Z"}', keys, 5.0)
+    assert [(s.key, s.ts, s.value, s.quality) for s in samples] == [(1, T0, 1234.5, GOOD)] and errors == []
+    samples, _ = decode_json(b'{"ts": 1767225600500, "quality": "uncertain", "values": {"W01.THP": 1, '
+                             b'"W01.RUN": true}}', keys, 5.0)
+    assert [(s.key, s.ts, s.value, s.quality) for s in samples] == [(1, T0 + 0.5, 1.0, UNCERTAIN),
+                                                                    (3, T0 + 0.5, 1.0, UNCERTAIN)]
+    samples, _ = decode_json(b'{"tag": "W01.CHP", "value": 7, "ts": "2026-01-01T01:00:00+01:00"}', keys, 5.0)
+    assert samples[0].ts == T0  # offsets honoured
+    samples, _ = decode_json(b'{"tag": "W01.CHP", "value": 7, "ts": "2026-01-01T00:00:00"}', keys, 5.0)
+    assert samples[0].ts == T0  # no offset: UTC
+    samples, _ = decode_json(b'{"tag": "W01.CHP", "value": null, "quality": "BAD"}', keys, 5.0)
+    assert (samples[0].ts, samples[0].value, samples[0].quality) == (5.0, None, BAD)  # no ts: time received
+    samples, _ = decode_json(b'{"tag": "W01.CHP", "value": 3, "quality": 3}', keys, 5.0)
+    assert samples[0].quality == STALE
+
+    doc = [{"tag": "W01.THP", "value": 1, "ts": 1767225600000},
+           {"tag": "W09.XXX", "value": 2},
+           {"tag": "W01.CHP", "value": "high"},
+           {"tag": "W01.CHP", "value": 3, "ts": "yesterday"},
+           {"tag": "W01.CHP", "value": 4, "quality": "SO-SO"},
+           {"tag": "W01.CHP", "value": None},
+           42,
+           {"ts": 1767225600000, "values": {"W01.CHP": 5, "NOPE": 6, "W01.RUN": [1]}}]
+    samples, errors = decode_json(orjson.dumps(doc), keys, 5.0)
+    assert [(s.key, s.value) for s in samples] == [(1, 1.0), (2, 5.0)]
+    reasons = [r for _item, r in errors]
+    assert reasons[0] == "[1] unknown tag 'W09.XXX'"
+    assert reasons[1].startswith("[2] wrong type for 'W01.CHP'")
+    assert reasons[2].startswith("[3] bad timestamp 'yesterday'")
+    assert reasons[3].startswith("[4] bad quality 'SO-SO'")
+    assert reasons[4].startswith("[5] null value")
+    assert reasons[5].startswith("[6] expected an object")
+    assert reasons[6] == "[7] unknown tag 'NOPE'" and reasons[7].startswith("[7] wrong type for 'W01.RUN'")
+    assert errors[6][0] == {"tag": "NOPE", "value": 6}  # the dead letter holds the offending item
+    samples, errors = decode_json(b'{"values": {"W01.THP": 1', keys, 5.0)
+    assert samples == [] and errors[0][0] is None and errors[0][1].startswith("malformed JSON")
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_json_messages_reach_the_historian_and_bad_input_the_dead_letters(mqtt_url):
+    from scada.ingest.models import DeadLetter
+
+    device, tags = mqtt_device(mqtt_url, {"W01.THP": "W01.THP", "W01.CHP": "W01.CHP", "W01.FLT": "W01.FLT"},
+                               topic_prefix="test/json")
+    thp, chp, flt = tags["W01.THP"].key, tags["W01.CHP"].key, tags["W01.FLT"].key
+    gw = GatewayThread().start()
+    pub = Publisher(mqtt_url)
+    try:
+        wait_for(lambda: gw.connected(device), what="MQTT device connected")
+        infos = [
+            pub.send("test/json/a", '{"tag": "W01.THP", "value": 101.5, "ts": "2026-01-01T00:00:01Z"}'),
+            pub.send("test/json/b", orjson.dumps({"ts": 1767225602000, "values": {"W01.THP": 102, "W01.CHP": 52}})),
+            pub.send("test/json/c", orjson.dumps([
+                {"tag": "W01.THP", "value": 103, "ts": 1767225603000},
+                {"tag": "W01.UNKNOWN", "value": 1, "ts": 1767225603000},
+                {"tag": "W01.CHP", "value": "n/a", "ts": 1767225603000},
+                {"tag": "W01.FLT", "value": None, "quality": "BAD", "ts": 1767225603000},
+                {"ts": "2026-01-01T00:00:04Z", "quality": "UNCERTAIN", "values": {"W01.CHP": 54}},
+            ])),
+            pub.send("test/json/d", b"not json at all"),
+            pub.send("test/json/e", orjson.dumps({"tag": "W01.THP", "value": 105, "ts": 1767225605000})),
+        ]
+        pub.sync(infos)
+        wait_for(lambda: len(rows(thp)) == 4 and DeadLetter.objects.filter(source="mqtt").count() == 3,
+                 what="rows and dead letters")
+        assert [(ts, v, q) for _k, ts, v, q in rows(thp)] == [
+            (T0 + 1, 101.5, GOOD), (T0 + 2, 102.0, GOOD), (T0 + 3, 103.0, GOOD), (T0 + 5, 105.0, GOOD)]
+        assert [(ts, v, q) for _k, ts, v, q in rows(chp)] == [(T0 + 2, 52.0, GOOD), (T0 + 4, 54.0, UNCERTAIN)]
+        assert [(ts, v, q) for _k, ts, v, q in rows(flt)] == [(T0 + 3, None, BAD)]
+        letters = {d.reason: d for d in DeadLetter.objects.filter(source="mqtt")}
+        assert set(letters) == {"[1] unknown tag 'W01.UNKNOWN'",
+                                "[2] wrong type for 'W01.CHP': expected a number or a boolean, got str",
+                                next(r for r in letters if r.startswith("malformed JSON"))}
+        assert letters["[1] unknown tag 'W01.UNKNOWN'"].topic == "test/json/c"
+        assert orjson.loads(letters["[1] unknown tag 'W01.UNKNOWN'"].payload)["tag"] == "W01.UNKNOWN"
+        assert next(d for r, d in letters.items() if r.startswith("malformed")).payload == "not json at all"
+        driver = gw.driver(device)
+        wait_for(lambda: gw.connected(device))
+        assert driver.dead_letters == 3
+    finally:
+        pub.close()
+        gw.stop()
+    from prometheus_client import REGISTRY
+
+    assert REGISTRY.get_sample_value("wellsite_dead_letters_total", {"source": "mqtt"}) >= 3
+
+
+def _gateway_env(extra=None):
+    db = connection.settings_dict
+    return {**os.environ, "DEBUG": "1", "SCADA_FLUSH_MS": "100", "SCADA_FLUSH_SAMPLES": "2000",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", **(extra or {})}
+
+
+def _run_scada(env, log):
+    """run_scada with its log (stdout, JSON lines) appended to ``log`` (a file: a pipe could fill and block it)."""
+    return subprocess.Popen([sys.executable, "manage.py", "run_scada"], env=env, stdout=log, stderr=log)
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(tmp_path):
+    """run_scada is killed with SIGKILL twice while messages stream in (QoS 1, acknowledged only after commit);
+    after the restarts every published value is in the historian exactly once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the subprocess needs a server database")
+    n_tags, n_messages = 20, 3000
+    with MosquittoServer() as broker:
+        device, tags = mqtt_device(broker.url, {f"K{i:02d}.PV": f"K{i:02d}.PV" for i in range(n_tags)},
+                                   topic_prefix="kill/test")
+        keys = sorted(t.key for t in tags.values())
+        env = _gateway_env()
+        pub = Publisher(broker.url, client_id="kill-test-publisher")
+        log_path = tmp_path / "run_scada.log"
+        log = log_path.open("a")
+        procs = [_run_scada(env, log)]
+        try:  # the first start creates the persistent session; from then on the broker queues for it
+            wait_for(lambda: "subscribed to" in log_path.read_text(), timeout=60, what="first subscription")
+            sent, infos, kills = 0, [], 0
+            while sent < n_messages:
+                for _ in range(50):  # 50 messages x 20 values, each value distinct (the recorder keeps them all)
+                    ts = 1_767_225_600_000 + sent * 10
+                    values = {f"K{i:02d}.PV": float(sent * 100 + i) for i in range(n_tags)}
+                    infos.append(pub.send("kill/test/batch", orjson.dumps({"ts": ts, "values": values})))
+                    sent += 1
+                time.sleep(0.02)
+                if kills < 2 and sent in (900, 2000):
+                    try:
+                        wait_for(lambda: count_rows() > 0, what="the gateway writing", timeout=60)
+                    except AssertionError:
+                        raise AssertionError(log_path.read_text()[-3000:]) from None
+                    procs[-1].send_signal(signal.SIGKILL)
+                    procs[-1].wait(10)
+                    kills += 1
+                    procs.append(_run_scada(env, log))
+            pub.sync(infos)
+            expected = n_messages * n_tags
+            wait_for(lambda: count_rows() >= expected, timeout=90, what=f"{expected} rows", interval=0.25)
+            time.sleep(1.0)  # anything late (a duplicate) would arrive now
+            procs[-1].send_signal(signal.SIGTERM)
+            procs[-1].wait(30)
+        finally:
+            pub.close()
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
+    assert kills == 2
+    assert procs[-1].returncode == 0, log_path.read_text()[-3000:]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT (tag_key, ts)) FROM scada_historian WHERE quality = 0")
+        total, distinct = cursor.fetchone()
+        cursor.execute("SELECT tag_key, (extract(epoch from ts) * 1000)::bigint, value FROM scada_historian "
+                       "WHERE quality = 0")
+        good = cursor.fetchall()
+    assert total == distinct == n_messages * n_tags, (total, distinct)  # no loss, no duplicate
+    want = {(keys[i], 1_767_225_600_000 + m * 10, float(m * 100 + i)) for m in range(n_messages)
+            for i in range(n_tags)}
+    assert set(good) == want
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_broker_restart_marks_tags_bad_and_loses_no_message_published_after_it():
+    port = free_port()
+
+    class FixedPortBroker(MosquittoServer):
+        def __init__(self):
+            super().__init__()
+            self.port = port
+
+    broker = FixedPortBroker().start()
+    device, tags = mqtt_device(broker.url, {"R.PV": "R.PV"}, topic_prefix="restart/test")
+    key = tags["R.PV"].key
+    gw = GatewayThread(reconnect_max=0.3).start()
+    try:
+        wait_for(lambda: gw.connected(device), what="connected")
+        pub = Publisher(broker.url)
+        pub.sync([pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": 1.0, "ts": 1767225600000}))])
+        pub.close()
+        wait_for(lambda: gw.current(tags["R.PV"]) and gw.current(tags["R.PV"])[:2] == (1.0, GOOD))
+        broker.stop()
+        wait_for(lambda: gw.current(tags["R.PV"])[1] == BAD, what="Bad while the broker is away")
+        assert gw.current(tags["R.PV"])[0] is None
+        broker = FixedPortBroker().start()  # same port, empty (persistence off): the session is recreated
+        wait_for(lambda: gw.connected(device), what="reconnected", timeout=30)
+        pub = Publisher(broker.url)
+        infos = [pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": float(i), "ts": 1767225601000 + i}))
+                 for i in range(2, 202)]
+        pub.sync(infos)
+        pub.close()
+        wait_for(lambda: len([r for r in rows(key) if r[3] == GOOD]) == 201, what="every value after restart")
+    finally:
+        gw.stop()
+        broker.stop()
+    good = [(ts, v) for _k, ts, v, q in rows(key) if q == GOOD]
+    assert [v for _ts, v in good] == [1.0] + [float(i) for i in range(2, 202)]
+    assert any(q == BAD and v is None for _k, _ts, v, q in rows(key))
