@@ -86,6 +86,7 @@ class Column:
 @dataclass
 class Parsed:
     samples: list[Sample] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line of each sample
     letters: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -219,7 +220,7 @@ def parse_csv(data: bytes, name: str, settings: dict, columns: dict[str, Column]
     parse_ts = TimestampParser(settings.get("timestamp_format") or "iso", settings.get("time_zone") or "UTC")
     decimal_comma = bool(settings.get("decimal_comma"))
     width = len(header)
-    samples = parsed.samples
+    samples, sample_lines = parsed.samples, parsed.lines
     start = reader.line_num + 1
     while True:
         try:
@@ -279,13 +280,17 @@ def parse_csv(data: bytes, name: str, settings: dict, columns: dict[str, Column]
                                    f"(maximum {tag.eng_high:g})")
                     continue
                 samples.append(Sample(tag.key, ts, None if quality == BAD else value, quality))
+                sample_lines.append(line)
                 accepted += 1
         if accepted:
             parsed.rows_accepted += 1
         if reasons:
             parsed.rows_rejected += 1
             parsed.letters.append((line, "".join(lines[line - 1:end]).rstrip("\r\n"), "; ".join(reasons)))
-    samples.sort(key=lambda s: s.ts)  # exports are often newest first: the stream and current values go forward
+    if samples:  # exports are often newest first: the stream and current values go forward
+        order = sorted(range(len(samples)), key=lambda i: samples[i].ts)
+        parsed.samples = [samples[i] for i in order]
+        parsed.lines = [sample_lines[i] for i in order]
     return parsed
 
 
@@ -343,13 +348,38 @@ def _dead_letters(letters: list[tuple[str, str, str]]) -> None:
                                    batch_size=1000)
 
 
-def _stored(keys: list[int], first: float, last: float) -> set[tuple[int, int]]:
-    """(tag key, ms) of the historian rows of these tags in [first, last]: what an interrupted import already wrote."""
+def _stored(keys: list[int], first: float, last: float) -> dict[tuple[int, int], float | None]:
+    """{(tag key, ms): value} of the historian rows of these tags in [first, last]: what an interrupted import of this
+    file, or an earlier export overlapping it, already wrote."""
     from scada import historian
 
     start = datetime.fromtimestamp(first, UTC)
     end = datetime.fromtimestamp(last, UTC) + timedelta(milliseconds=1)
-    return {(key, round(ts.timestamp() * 1000)) for key in keys for ts, _v, _q in historian.raw_rows(key, start, end)}
+    return {(key, round(ts.timestamp() * 1000)): value
+            for key in keys for ts, value, _q in historian.raw_rows(key, start, end)}
+
+
+def new_samples(parsed: Parsed, stored: dict, names: dict[int, str]) -> tuple[list[Sample], int]:
+    """The samples the historian does not hold yet, and how many it already held with the same value; a different
+    stored value for the same tag and time is not overwritten: it becomes a dead letter (a corrected export)."""
+    if not stored:
+        return parsed.samples, 0
+    fresh, same = [], 0
+    for sample, line in zip(parsed.samples, parsed.lines, strict=True):
+        key = (sample.key, round(sample.ts * 1000))
+        if key not in stored:
+            fresh.append(sample)
+            continue
+        old = stored[key]
+        if old == sample.value or (old is not None and sample.value is not None
+                                   and math.isclose(old, sample.value, rel_tol=1e-6, abs_tol=1e-9)):
+            same += 1
+            continue
+        when = datetime.fromtimestamp(sample.ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        parsed.letters.append((line, f"{names.get(sample.key, sample.key)}={sample.value}",
+                               f"{names.get(sample.key, sample.key)} at {when}: {sample.value} differs from the value "
+                               f"already stored ({old}); not overwritten"))
+    return fresh, same
 
 
 def _tag_units(keys: list[int]) -> dict[int, str]:
@@ -528,13 +558,13 @@ class CsvDriver(Driver):
         except FileError as exc:
             await self._reject(path, row.pk, str(exc), data[:4096])
             return
-        samples = parsed.samples
-        if action == "reimport" and samples:  # an earlier attempt may have written part of the file
+        samples, same = parsed.samples, 0
+        if samples:  # an interrupted attempt at this file, or an overlapping export, may hold some of them already
             stored = await self._db_call(_stored, sorted({s.key for s in samples}), samples[0].ts, samples[-1].ts)
-            if stored:
-                samples = [s for s in samples if (s.key, round(s.ts * 1000)) not in stored]
-                log.info("csv %s: %s re-imported after an interruption: %d samples were already stored",
-                         self.device.name, name, len(parsed.samples) - len(samples))
+            samples, same = new_samples(parsed, stored, {c.tag.key: c.tag.name for c in self.columns.values()})
+            if same:
+                log.info("csv %s: %s: %d samples were already stored (%s)", self.device.name, name, same,
+                         "an interrupted import" if action == "reimport" else "overlapping export")
         committed = asyncio.get_running_loop().create_future()
 
         def ack() -> None:
@@ -546,7 +576,7 @@ class CsvDriver(Driver):
         await self.publish([], on_commit=ack)  # a marker after the last sample: every sample is in the historian
         await committed
         counts = {"rows_accepted": parsed.rows_accepted, "rows_rejected": parsed.rows_rejected,
-                  "samples": len(parsed.samples)}
+                  "samples": len(samples), "samples_skipped": len(parsed.samples) - len(samples)}
         if parsed.samples:
             counts["first_ts"] = datetime.fromtimestamp(parsed.samples[0].ts, UTC)
             counts["last_ts"] = datetime.fromtimestamp(parsed.samples[-1].ts, UTC)

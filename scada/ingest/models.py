@@ -111,7 +111,9 @@ class ImportedFile(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     rows_accepted = models.PositiveIntegerField(default=0, help_text="Data rows with at least one stored value.")
     rows_rejected = models.PositiveIntegerField(default=0, help_text="Rows (or cells) sent to the dead letters.")
-    samples = models.PositiveIntegerField(default=0)
+    samples = models.PositiveIntegerField(default=0, help_text="Samples written to the historian by this file.")
+    samples_skipped = models.PositiveIntegerField(
+        default=0, help_text="Samples the historian already held (an overlapping export, an interrupted import).")
     first_ts = models.DateTimeField(null=True, blank=True)
     last_ts = models.DateTimeField(null=True, blank=True)
     archived_as = models.CharField(max_length=500, blank=True)

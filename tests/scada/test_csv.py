@@ -268,7 +268,8 @@ def test_crash_between_commit_and_archive_or_before_commit_never_double_imports(
     assert len(stored) == 12 and len({ts for ts, _v, _q in stored}) == 12  # each sample exactly once
     assert stats["imported"] == 1 and stats["samples"] == 7  # only the 7 missing samples were published
     row.refresh_from_db()
-    assert (row.status, row.attempts, row.name, row.samples) == ("archived", 2, "tank2-retry.csv", 12)
+    assert (row.status, row.attempts, row.name, row.samples, row.samples_skipped) == (
+        "archived", 2, "tank2-retry.csv", 7, 5)
     assert letters() == {}
 
 
@@ -485,3 +486,62 @@ def test_rows_outside_the_retention_or_in_the_future_are_dead_lettered(site, dir
     dead = letters()
     assert dead["window.csv:2"].endswith("is older than the historian's retention")
     assert dead["window.csv:4"].endswith("is in the future (clock or time zone wrong?)")
+
+
+def test_demo_seed_and_export_are_imported(clean_historian, settings, tmp_path):
+    from apps.wells.models import Field, Site
+    from scada.demo_csv import DEVICE, drop_gauging_export, seed_csv_demo
+    from scada.ingest.models import ImportedFile
+    from scada.models import Device, Tag
+
+    settings.VAR_DIR = tmp_path
+    field = Field.objects.create(code="NORTH", name="North")
+    Site.objects.create(field=field, code="PAD-A", name="Pad A")
+    out = []
+    write = type("Out", (), {"write": lambda self, text: out.append(text)})()
+    seed_csv_demo(write)
+    seed_csv_demo(write)  # idempotent: no second device, no second export
+    assert Device.objects.filter(name=DEVICE).count() == 1 and "dropped gauging-PAD-A-" in out[0]
+    assert "dropped" not in out[1]
+    Device.objects.filter(name=DEVICE).update(poll_interval_ms=100)  # the demo scans every 10 s
+    device = Device.objects.get(name=DEVICE)
+    gauge = Tag.objects.get(name="PAD-A.TK1_GAUGE")
+
+    async def scenario():
+        async with gateway() as gw:
+            driver = driver_of(gw, device)
+            await until(lambda: driver.stats["archived"] == 1, what="the seeded export")
+            drop_gauging_export(bad_row=True)
+            await until(lambda: driver.stats["archived"] == 2, what="today's export")
+
+    asyncio.run(scenario())
+    rows = historian_rows(gauge)
+    assert len(rows) == 7 and all(1.0 < value < 2.0 for _ts, value, _q in rows)  # 4.0-5.7 ft in metres
+    files = ImportedFile.objects.order_by("first_seen_at")
+    assert [(f.rows_accepted, f.samples, f.samples_skipped) for f in files] == [(7, 28, 0), (1, 0, 4)]
+    assert list(letters().values()) == ["8 cells for 7 columns"]  # today's reading was already in the first export
+
+
+def test_overlapping_exports_store_each_sample_once_and_report_corrections(site, dirs):
+    """A rolling export (the last three days, every day) overlaps the previous one: the samples already stored are
+    skipped, a value that differs from the stored one is reported, not overwritten."""
+    from scada.ingest.models import ImportedFile
+
+    device = make_csv_device(site, dirs)
+    meter = make_csv_tag(device, "GAS.SALES", "sales", unit="Mscf/d")
+
+    async def scenario():
+        async with gateway() as gw:
+            driver = driver_of(gw, device)
+            drop(dirs, "sales-0303.csv", "timestamp,sales\n2025-03-01,510\n2025-03-02,498\n2025-03-03,505\n")
+            await until(lambda: driver.stats["archived"] == 1, what="first export")
+            drop(dirs, "sales-0304.csv", "timestamp,sales\n2025-03-02,498\n2025-03-03,507\n2025-03-04,512\n")
+            await until(lambda: driver.stats["archived"] == 2, what="overlapping export")
+
+    asyncio.run(scenario())
+    assert [(ts[:10], v) for ts, v, _q in historian_rows(meter)] == [
+        ("2025-03-01", 510.0), ("2025-03-02", 498.0), ("2025-03-03", 505.0), ("2025-03-04", 512.0)]
+    assert letters() == {"sales-0304.csv:3": "GAS.SALES at 2025-03-03 00:00:00 UTC: 507.0 differs from the value "
+                                             "already stored (505.0); not overwritten"}
+    second = ImportedFile.objects.get(name="sales-0304.csv")
+    assert (second.rows_accepted, second.samples, second.samples_skipped) == (3, 1, 2)
