@@ -322,7 +322,10 @@ HUB_URL = env_url("HUB_URL", None, schemes=("https", "http"))  # http only to a 
 SYNC_TOKEN = env_str("SYNC_TOKEN", "")  # "<edge_id>:<secret>" issued by the hub (manage.py sync_credential)
 SYNC_CA_FILE = env_str("SYNC_CA_FILE", "")  # CA bundle the hub certificate is verified against ("" = system CAs)
 SYNC_TLS_MIN_VERSION = env_str("SYNC_TLS_MIN_VERSION", "1.2", choices=("1.2", "1.3"))
-SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 2000, minimum=1, maximum=50000)
+SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 5000, minimum=1, maximum=50000)  # events claimed per transaction
+SYNC_BATCH_MAX_BYTES = env_int("SYNC_BATCH_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)  # event JSON per request
+SYNC_GZIP_LEVEL = env_int("SYNC_GZIP_LEVEL", 1, minimum=0, maximum=9)  # 1: ~15x smaller, a few us per event
+SYNC_PIPELINE = env_bool("SYNC_PIPELINE", True)  # claim and encode the next batch while one is in flight
 SYNC_INTERVAL_SECONDS = _sync_env_float("SYNC_INTERVAL_SECONDS", 10.0, minimum=0.05)
 SYNC_TIMEOUT_SECONDS = _sync_env_float("SYNC_TIMEOUT_SECONDS", 30.0, minimum=0.5)
 SYNC_BACKOFF_BASE_SECONDS = _sync_env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0, minimum=0.01)

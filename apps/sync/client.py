@@ -14,12 +14,15 @@ import json
 import ssl
 from urllib.parse import urlencode, urlsplit
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 
 from erp import __version__
 
 AUTH_SCHEME = "Sync"
+_json_default = DjangoJSONEncoder().default
 
 
 class HubError(Exception):
@@ -113,7 +116,7 @@ class HubClient:
                 message = data[:200].decode(errors="replace")
             raise HubError(f"{what}: HTTP {status} {message}".strip(), status)
         try:
-            return json.loads(data)
+            return orjson.loads(data)
         except ValueError as exc:
             raise HubError(f"{what}: the answer is not JSON") from exc
 
@@ -131,10 +134,15 @@ class HubClient:
             return False
 
     def push(self, events: list[dict], backlog: dict | None = None) -> list[dict]:
-        body = json.dumps({"edge_id": settings.EDGE_ID, "backlog": backlog or {}, "events": events},
-                          separators=(",", ":")).encode()
+        return self.push_docs([orjson.dumps(e, default=_json_default) for e in events], backlog)
+
+    def push_docs(self, docs: list[bytes], backlog: dict | None = None) -> list[dict]:
+        """Push events already encoded as JSON (the forwarder has PostgreSQL write them); returns the per-event
+        results. The body is assembled around them, gzip-compressed at SYNC_GZIP_LEVEL."""
+        head = orjson.dumps({"edge_id": settings.EDGE_ID, "backlog": backlog or {}})
+        body = b"".join((head[:-1], b',"events":[', b",".join(docs), b"]}"))
         status, data = self.request(
-            "POST", "/api/v1/sync/push", gzip.compress(body, compresslevel=3),
+            "POST", "/api/v1/sync/push", gzip.compress(body, compresslevel=settings.SYNC_GZIP_LEVEL),
             {"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
         answer = self._json(status, data, "push")
@@ -148,10 +156,10 @@ class HubClient:
         return self._json(status, data, "pull")
 
     def push_telemetry(self, stream: str, rows: list, start, end) -> dict:
-        body = json.dumps({"edge_id": settings.EDGE_ID, "stream": stream, "from": start, "to": end, "rows": rows},
-                          separators=(",", ":"), default=str).encode()
+        body = orjson.dumps({"edge_id": settings.EDGE_ID, "stream": stream, "from": start, "to": end, "rows": rows},
+                            default=str)
         status, data = self.request(
-            "POST", "/api/v1/sync/telemetry", gzip.compress(body, compresslevel=3),
+            "POST", "/api/v1/sync/telemetry", gzip.compress(body, compresslevel=settings.SYNC_GZIP_LEVEL),
             {"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
         return self._json(status, data, "telemetry")

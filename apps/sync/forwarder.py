@@ -37,6 +37,18 @@ from apps.sync.models import OutboxEvent, SyncState
 log = logging.getLogger(__name__)
 
 FIELDS = ("sequence", "event_id", "aggregate_type", "aggregate_id", "op", "payload", "created_at", "attempts")
+# A claimed row: (sequence, event_id text, aggregate_type, aggregate_id, op, attempts, the event as JSON text).
+SEQ, EVENT_ID, TYPE, AGGREGATE, OP, ATTEMPTS, DOC = range(7)
+CLAIM_SQL = """
+SELECT sequence, event_id::text, aggregate_type, aggregate_id, op, attempts,
+       json_build_object('event_id', event_id, 'sequence', sequence, 'aggregate_type', aggregate_type,
+                         'aggregate_id', aggregate_id, 'op', op, 'payload', payload, 'created_at', created_at)::text
+FROM sync_outboxevent
+WHERE state = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+ORDER BY sequence
+LIMIT %s
+FOR UPDATE SKIP LOCKED
+"""
 
 
 def backoff_delay(failures: int, base: float | None = None, cap: float | None = None) -> float:
@@ -47,6 +59,19 @@ def backoff_delay(failures: int, base: float | None = None, cap: float | None = 
         return 0.0
     ceiling = min(cap, base * (2 ** min(failures - 1, 30)))
     return random.uniform(ceiling / 2, ceiling)
+
+
+def split_by_size(sizes: list[int], max_bytes: int):
+    """(start, end) ranges cutting a batch whose events weigh ``sizes`` bytes into consecutive parts of at most
+    ``max_bytes`` (an event bigger than that travels alone: the hub's SYNC_MAX_BODY_BYTES decides about it)."""
+    start, total = 0, 0
+    for i, n in enumerate(sizes):
+        if i > start and total + n + 1 > max_bytes:
+            yield start, i
+            start, total = i, 0
+        total += n + 1
+    if start < len(sizes):
+        yield start, len(sizes)
 
 
 @dataclass
@@ -67,9 +92,10 @@ class RoundResult:
 
 
 class Forwarder:
-    def __init__(self, client: HubClient | None = None, batch_size: int | None = None):
+    def __init__(self, client: HubClient | None = None, batch_size: int | None = None, max_bytes: int | None = None):
         self.client = client or HubClient()
         self.batch_size = batch_size or settings.SYNC_BATCH_SIZE
+        self.max_bytes = max_bytes or settings.SYNC_BATCH_MAX_BYTES
         self.postgres = connection.vendor == "postgresql"
 
     # -- state -----------------------------------------------------------------------------------------------------
@@ -78,16 +104,25 @@ class Forwarder:
         SyncState.objects.filter(key="default").update(**changes)
 
     # -- one batch -------------------------------------------------------------------------------------------------
-    def _claim(self, limit: int):
-        now = timezone.now()
+    def _claim(self, limit: int) -> list[tuple]:
+        """Lock up to ``limit`` pending events in sequence order (PostgreSQL: FOR UPDATE SKIP LOCKED, the locks held
+        until the transaction ends). Rows are ``ROW`` tuples whose last item is the event's JSON text: PostgreSQL
+        writes it from the stored payload (no decoding and re-encoding of the payload here)."""
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(CLAIM_SQL, [EventState.PENDING, timezone.now(), limit])
+                return cursor.fetchall()
         qs = (
             OutboxEvent.objects.filter(state=EventState.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
             .order_by("sequence")
         )
-        if self.postgres:
-            qs = qs.select_for_update(skip_locked=True)
-        return list(qs.values_list(*FIELDS)[:limit])
+        return [
+            (seq, str(event_id), label, agg, op, attempts, services.dumps({
+                "event_id": event_id, "sequence": seq, "aggregate_type": label, "aggregate_id": agg, "op": op,
+                "payload": payload, "created_at": created}).decode())
+            for seq, event_id, label, agg, op, payload, created, attempts in qs.values_list(*FIELDS)[:limit]
+        ]
 
     def _settle(self, rows, results: list[dict], result: RoundResult) -> None:
         by_id = {}
@@ -97,7 +132,7 @@ class Forwarder:
         now = timezone.now()
         delivered = []
         for row in rows:
-            seq, event_id, attempts = row[0], str(row[1]), row[7]
+            seq, event_id, attempts = row[SEQ], row[EVENT_ID], row[ATTEMPTS]
             answer = by_id.get(event_id)
             if answer is None:
                 continue  # not acknowledged: stays pending, sent again next round
@@ -139,9 +174,9 @@ class Forwarder:
         """Set the models' delivered flag (e.g. a toolstring's ``synced``) on records with nothing left to send."""
         by_type: dict[str, set] = {}
         for row in rows:
-            spec = registry.spec_for(row[2])
-            if row[0] in delivered and spec is not None and spec.delivered_flag and row[4] != "delete":
-                by_type.setdefault(row[2], set()).add(row[3])
+            spec = registry.spec_for(row[TYPE])
+            if row[SEQ] in delivered and spec is not None and spec.delivered_flag and row[OP] != "delete":
+                by_type.setdefault(row[TYPE], set()).add(row[AGGREGATE])
         for label, ids in by_type.items():
             spec = registry.spec_for(label)
             still = set(
@@ -151,12 +186,13 @@ class Forwarder:
             spec.model._base_manager.filter(pk__in=ids - still).update(**{spec.delivered_flag: True})
 
     def _send(self, rows, backlog: dict) -> list[dict]:
-        events = [
-            {"event_id": str(r[1]), "sequence": r[0], "aggregate_type": r[2], "aggregate_id": r[3], "op": r[4],
-             "payload": r[5], "created_at": r[6].isoformat()}
-            for r in rows
-        ]
-        return self.client.push(events, backlog)
+        """Push ``rows`` in as many requests as SYNC_BATCH_MAX_BYTES needs (each carries at most that much event
+        JSON); returns the hub's results of all of them."""
+        docs = [r[DOC].encode() for r in rows]
+        results: list[dict] = []
+        for start, end in split_by_size([len(d) for d in docs], self.max_bytes):
+            results += self.client.push_docs(docs[start:end], backlog)
+        return results
 
     def push_batch(self, result: RoundResult, backlog: dict) -> int:
         """Claim, send and settle one batch; returns how many events were claimed (0: nothing to do)."""
@@ -197,8 +233,10 @@ class Forwarder:
                     try:
                         claimed = self.push_batch(result, backlog)
                     except HubError as exc:
-                        if exc.status == 413 and self.batch_size > 1:
+                        if exc.status == 413 and (self.batch_size > 1 or self.max_bytes > 1024):
+                            # The hub's body limit is lower than ours: halve both and send the batch again.
                             self.batch_size = max(1, self.batch_size // 2)
+                            self.max_bytes = max(1024, self.max_bytes // 2)
                             continue
                         raise
                     batches += 1

@@ -14,19 +14,22 @@ import hmac
 import io
 import json
 import logging
+import re
 import secrets
 import shutil
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, UUIDField
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
@@ -111,10 +114,33 @@ def authenticate_edge(token: str, scope: str = SYNC_SCOPE) -> EdgeCredential | N
 
 
 # --- Applying a batch --------------------------------------------------------------------------------------------
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def canonical_uuid(value) -> str:
+    """The canonical text of a UUID (lower case, hyphens) without building a UUID object when it already is."""
+    if type(value) is str and _UUID_TEXT.match(value):
+        return value
+    return str(uuid.UUID(str(value)))
+
+
+def _json_default(value):
+    """orjson's fallback: Decimal, timedelta, lazy strings... the way Django's encoder writes them."""
+    return _DJANGO_JSON.default(value)
+
+
+_DJANGO_JSON = DjangoJSONEncoder()
+
+
+def dumps(value) -> bytes:
+    """JSON bytes (orjson: UUID, datetime and enums natively, the rest through DjangoJSONEncoder)."""
+    return orjson.dumps(value, default=_json_default)
+
+
 @dataclass
 class _Event:
     index: int
-    event_id: uuid.UUID
+    event_id: str  # canonical UUID text
     sequence: int
     label: str
     aggregate_id: str
@@ -130,18 +156,21 @@ class _Invalid(Exception):
     pass
 
 
+_OPS = frozenset(Op.values)
+
+
 def _parse(index: int, raw) -> _Event:
     if not isinstance(raw, dict):
         raise _Invalid("event: must be an object")
     try:
-        event_id = uuid.UUID(str(raw.get("event_id")))
+        event_id = canonical_uuid(raw.get("event_id"))
     except ValueError:
         raise _Invalid("event_id: not a UUID")
     sequence = raw.get("sequence")
-    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+    if type(sequence) is not int or sequence < 0:
         raise _Invalid("sequence: must be a non-negative integer")
     op = raw.get("op")
-    if op not in Op.values:
+    if op not in _OPS:
         raise _Invalid(f"op: must be one of {', '.join(Op.values)}")
     payload = raw.get("payload", {})
     if not isinstance(payload, dict):
@@ -151,60 +180,188 @@ def _parse(index: int, raw) -> _Event:
     return _Event(index, event_id, sequence, label, aggregate_id, op, payload)
 
 
+# A compiled validator per synced model (the hub's hot path). For each field, a check that *proves* a JSON value
+# valid and storable as it is (PostgreSQL converts it); when it cannot (another type, an empty value, a failed
+# validator, a field type it does not know), that one field takes Django's path (to_python, validate, validators),
+# which accepts exactly what it accepted before and words the reason. So the check never accepts what Django
+# would reject; it only skips building Python objects for the values that are plainly right.
+_STR_KINDS = {"CharField", "TextField", "SlugField", "EmailField", "URLField"}
+_INT_KINDS = {"IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+              "PositiveSmallIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField", "SmallAutoField"}
+
+
+def _fast_check(f):
+    """``check(value) -> bool`` for field ``f``, or None when the field always takes Django's path."""
+    kind = f.get_internal_type()
+    nullable = f.null and f.blank  # None then skips validation in Django's path too
+    if f.is_relation:  # Django's path: the target's to_python, no validation (the database checks the key)
+        target = f.target_field.get_internal_type()
+        if target == "UUIDField":
+            return lambda v: (type(v) is str and _UUID_TEXT.match(v) is not None) or (v is None and f.null)
+        if target in _INT_KINDS:
+            return lambda v: type(v) is int or (v is None and f.null)
+        return None
+    validators = list(f.validators)
+    if kind in _STR_KINDS:
+        def typed(v):
+            return type(v) is str
+    elif kind in _INT_KINDS:
+        def typed(v):
+            return type(v) is int
+    elif kind == "FloatField":
+        def typed(v):
+            return type(v) is float or type(v) is int
+    elif kind == "BooleanField":
+        def typed(v):
+            return type(v) is bool
+    elif kind == "JSONField":
+        def typed(v):
+            return True
+    elif kind in ("DecimalField", "GenericIPAddressField"):  # only None here; a value takes Django's path
+        def typed(v):
+            return False
+    elif kind in ("UUIDField", "DateTimeField", "DateField") and not validators and not f.choices:
+        parse = {"UUIDField": lambda v: _UUID_TEXT.match(v) is not None,
+                 "DateTimeField": datetime.fromisoformat, "DateField": date.fromisoformat}[kind]
+
+        def check(v):
+            if v is None:
+                return nullable
+            if type(v) is not str:
+                return False
+            try:
+                return parse(v) is not None
+            except ValueError:
+                return False
+        return check
+    else:
+        return None
+    max_length, no_nul, others = None, False, []
+    for validator in validators:
+        if type(validator) is MaxLengthValidator and not callable(validator.limit_value):
+            max_length = validator.limit_value
+        elif type(validator) is ProhibitNullCharactersValidator:
+            no_nul = True
+        else:
+            others.append(validator)
+    try:
+        choices = frozenset(key for key, _label in f.flatchoices) if f.choices else None
+    except TypeError:  # unhashable choice keys
+        return None
+    empty = f.empty_values
+    blank = f.blank
+
+    def check(v):
+        if v is None:
+            return nullable
+        if not typed(v):
+            return False
+        if v in empty:
+            return blank
+        if choices is not None and v not in choices:
+            return False
+        if max_length is not None and len(v) > max_length:
+            return False
+        if no_nul and "\x00" in v:
+            return False
+        for validator in others:
+            try:
+                validator(v)
+            except Exception:  # noqa: BLE001 - Django's path gives the reason (or raises as it did)
+                return False
+        return True
+    return check
+
+
+@dataclass
+class _Compiled:
+    by_attname: dict
+    checks: dict
+    defaults: list  # (attname, callable) for the columns a payload may leave out
+
+
+def _compile(spec: registry.SyncSpec) -> _Compiled:
+    found = getattr(spec, "_compiled", None)  # cached on the spec: a re-registered model compiles again
+    if found is None:
+        defaults = []
+        for f in spec.model._meta.concrete_fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                defaults.append((f.attname, timezone.now))  # raw inserts skip pre_save: fill what was not given
+            else:
+                defaults.append((f.attname, f.get_default))
+        found = spec._compiled = _Compiled(
+            {f.attname: f for f in spec.fields}, {f.attname: _fast_check(f) for f in spec.fields}, defaults
+        )
+    return found
+
+
 def _build(ev: _Event, role: str) -> None:
-    """Resolve the model and validate the payload into an unsaved instance (no database query)."""
+    """Resolve the model and validate the payload (no database query) into the row to insert: ``ev.wire`` (the
+    JSON path on PostgreSQL: the sender's JSON values, PostgreSQL parses them) or ``ev.instance`` (Python values)."""
     spec = registry.spec_for(ev.label)
     if spec is None or not spec.accepts_from(role):
         raise _Invalid(f"aggregate_type: {ev.label!r} is not synced towards this box")
     ev.spec = spec
     pk = spec.model._meta.pk
     try:
-        ev.aggregate_id = str(pk.to_python(ev.aggregate_id))
-    except DjangoValidationError:
+        ev.aggregate_id = canonical_uuid(ev.aggregate_id) if isinstance(pk, UUIDField) else str(
+            pk.to_python(ev.aggregate_id))
+    except (ValueError, DjangoValidationError):
         raise _Invalid("aggregate_id: not a valid primary key")
     if ev.op == Op.DELETE:
         return
-    by_attname = {f.attname: f for f in spec.fields}
-    unknown = sorted(set(ev.payload) - set(by_attname))
+    compiled = _compile(spec)
+    by_attname, checks = compiled.by_attname, compiled.checks
+    payload = ev.payload
+    unknown = [k for k in payload if k not in by_attname]
     if unknown:
-        raise _Invalid(f"payload: unknown field(s) {', '.join(unknown)}")
-    if str(ev.payload.get(pk.attname, ev.aggregate_id)) != ev.aggregate_id:
+        raise _Invalid(f"payload: unknown field(s) {', '.join(sorted(unknown))}")
+    if str(payload.get(pk.attname, ev.aggregate_id)) != ev.aggregate_id:
         raise _Invalid(f"payload.{pk.attname}: differs from aggregate_id")
-    values = {}
+    json_path = _json_insertable(spec.model)
+    wire = {}
+    values = {} if not json_path else None
     errors = []
-    for attname, value in ev.payload.items():
+    for attname, raw in payload.items():
+        check = checks[attname]
+        if json_path and check is not None and check(raw):
+            wire[attname] = raw
+            continue
         f = by_attname[attname]
         try:
-            value = values[attname] = f.to_python(value)
+            value = f.to_python(raw)
             # Foreign keys are checked by the database constraints when the batch is applied (no query here).
             if not f.is_relation and not (f.blank and value in f.empty_values):
                 f.validate(value, None)
                 f.run_validators(value)
         except DjangoValidationError as exc:
             errors.append(f"{f.name}: {' '.join(exc.messages)}")
+            continue
+        if values is not None:
+            values[attname] = value
+        # The sender's JSON strings as they came (PostgreSQL parses them); the normalised value otherwise.
+        wire[attname] = raw if isinstance(raw, str) and not isinstance(value, bool | int | float | type(None)) \
+            else value
     if errors:
         raise _Invalid(f"payload: {'; '.join(errors)}")
+    wire[pk.attname] = ev.aggregate_id
+    ev.keys = tuple(sorted(wire))
+    for attname, default in compiled.defaults:
+        if attname not in wire:
+            wire[attname] = default()
+    if json_path:
+        ev.wire = wire
+        return
     values[pk.attname] = pk.to_python(ev.aggregate_id)
-    ev.keys = tuple(sorted(values))
-    for f in spec.model._meta.concrete_fields:
-        if f.attname in values:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            values[f.attname] = timezone.now()  # raw inserts skip pre_save: fill what the sender did not give
-        else:
-            values[f.attname] = f.get_default()
+    for attname, _default in compiled.defaults:
+        if attname not in values:
+            values[attname] = wire[attname]
     ev.instance = SimpleNamespace(**values)  # a row for the raw insert (no model __init__ per event)
-    # The same row for the JSON path: the sender's JSON strings as they came (PostgreSQL parses them), the
-    # normalised Python value for numbers, booleans, nulls and what was filled here.
-    wire = dict(values)
-    for attname, raw in ev.payload.items():
-        if isinstance(raw, str) and not isinstance(values[attname], bool | int | float | type(None)):
-            wire[attname] = raw
-    ev.wire = wire
 
 
 def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
-    """INSERT ... ON CONFLICT (pk) DO UPDATE the payload fields, in raw mode (the sender's timestamps are kept)."""
+    """INSERT ... ON CONFLICT (pk) DO UPDATE the payload fields, in raw mode (the sender's timestamps are kept):
+    one statement per set of payload keys (normally one per model and batch)."""
     model = spec.model
     meta = model._meta
     by_keys: dict[tuple, list] = defaultdict(list)
@@ -217,7 +374,7 @@ def _upsert(spec: registry.SyncSpec, events: list[_Event]) -> None:
             on_conflict, update_fields = OnConflict.IGNORE, None
         else:
             on_conflict, update_fields = OnConflict.UPDATE, update
-        if _json_insertable(model):
+        if group[0].wire is not None and group[0].instance is None:
             _pg_json_insert(model, [ev.wire for ev in group], [meta.pk], update_fields or [])
             continue
         objs = [ev.instance for ev in group]
@@ -270,10 +427,19 @@ def _db_reason(exc) -> str:
     return f"{kind}: {text[0] if text else exc.__class__.__name__}"[:500]
 
 
+def _result(ev: _Event, status: str, reason: str | None = None) -> dict:
+    if reason is None:
+        return {"event_id": ev.event_id, "status": status}
+    return {"event_id": ev.event_id, "status": status, "reason": reason}
+
+
 def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> list[dict]:
     """Apply a batch sent by ``origin`` (an edge id, or "hub" for pulled master data) on this box.
 
-    Returns one result per input event, in input order: {"event_id", "status", "reason"?}.
+    Set-based: one query de-duplicates the whole batch, one query per model reads the applied versions, one
+    statement per model applies the newest event of each record, one inserts the receipts and one the versions;
+    each event is still validated on its own and answered on its own. Returns one result per input event, in input
+    order: {"event_id", "status", "reason"?}.
     """
     role = role or settings.EDGE_ROLE
     results: list[dict | None] = [None] * len(raw_events)
@@ -294,33 +460,29 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, origin])
-        # 1. De-duplicate: already received from this origin, or twice in this batch.
-        ids = [ev.event_id for ev in events]
-        seen = set()
-        for chunk in _chunks(ids, 5000):
-            seen.update(_existing(ReceivedEvent, "event_id", chunk, edge_id=origin))
+        # 1. De-duplicate: already received from this origin (one query for the batch), or twice in this batch.
+        seen = _received(origin, [ev.event_id for ev in events])
         fresh: list[_Event] = []
         for ev in events:
             if ev.event_id in seen:
-                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.DUPLICATE}
+                results[ev.index] = _result(ev, Outcome.DUPLICATE)
                 continue
             seen.add(ev.event_id)
             try:
                 _build(ev, role)
             except _Invalid as exc:
-                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.REJECTED, "reason": str(exc)}
+                results[ev.index] = _result(ev, Outcome.REJECTED, str(exc))
                 continue
             fresh.append(ev)
 
         # 2. Versions: an event not newer than what is applied to its record (same origin) is stale.
         fresh.sort(key=lambda e: e.sequence)
-        keys = {(ev.label, ev.aggregate_id) for ev in fresh}
+        by_type: dict[str, set[str]] = defaultdict(set)
+        for ev in fresh:
+            by_type[ev.label].add(ev.aggregate_id)
         versions: dict[tuple, tuple[str, int]] = {}
-        by_type: dict[str, list[str]] = defaultdict(list)
-        for label, agg in keys:
-            by_type[label].append(agg)
         for label, agg_ids in by_type.items():
-            for chunk in _chunks(agg_ids, 5000):
+            for chunk in _chunks(agg_ids, 20000):
                 for v in _existing(AggregateVersion, "aggregate_id", chunk, aggregate_type=label,
                                    columns=("aggregate_type", "aggregate_id", "origin", "sequence")):
                     versions[(v[0], v[1])] = (v[2], v[3])
@@ -330,47 +492,56 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
             key = (ev.label, ev.aggregate_id)
             current = versions.get(key)
             if current is not None and current[0] == origin and current[1] >= ev.sequence:
-                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.STALE}
+                results[ev.index] = _result(ev, Outcome.STALE)
                 continue
             versions[key] = (origin, ev.sequence)
             latest[key] = ev
             live.append(ev)
 
         # 3. Apply the last event of each record, model by model (targets of foreign keys first, deletes last).
-        winners = list(latest.values())
-        order = registry.dependency_order({ev.label for ev in winners})
+        groups: dict[tuple[str, str], list[_Event]] = defaultdict(list)
+        for ev in latest.values():
+            groups[(ev.label, ev.op)].append(ev)
+        order = registry.dependency_order({label for label, _op in groups})
         failed: dict[tuple, str] = {}
         plan = [(label, Op.UPSERT) for label in order] + [(label, Op.DELETE) for label in reversed(order)]
         for label, op in plan:
-            group = [ev for ev in winners if ev.label == label and ev.op == op]
+            group = groups.get((label, op))
             if group:
                 for ev, reason in _apply_group(group[0].spec, op, group):
                     failed[(ev.label, ev.aggregate_id)] = reason
 
         # 4. Record what was applied (and what was stale) so a redelivery is a duplicate.
-        now = timezone.now()
         received, new_versions = [], {}
         for ev in live:
             key = (ev.label, ev.aggregate_id)
             if key in failed:
-                results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.REJECTED, "reason": failed[key]}
+                results[ev.index] = _result(ev, Outcome.REJECTED, failed[key])
                 continue
-            results[ev.index] = {"event_id": str(ev.event_id), "status": Outcome.ACCEPTED}
+            results[ev.index] = _result(ev, Outcome.ACCEPTED)
             received.append(ev)
             new_versions[key] = ev.sequence
         received += [ev for ev in fresh if results[ev.index]["status"] == Outcome.STALE]
-        when = now.isoformat()
+        when = timezone.now().isoformat()
         _raw_insert(ReceivedEvent, [
-            {"edge_id": origin, "event_id": str(ev.event_id), "sequence": ev.sequence, "aggregate_type": ev.label,
-             "aggregate_id": ev.aggregate_id, "op": ev.op, "outcome": str(results[ev.index]["status"]),
+            {"edge_id": origin, "event_id": ev.event_id, "sequence": ev.sequence, "aggregate_type": ev.label,
+             "aggregate_id": ev.aggregate_id, "op": ev.op, "outcome": results[ev.index]["status"],
              "received_at": when}
             for ev in received
-        ])
+        ], conflict=("edge_id", "event_id"))
         _raw_insert(AggregateVersion, [
             {"aggregate_type": label, "aggregate_id": agg, "origin": origin, "sequence": seq, "applied_at": when}
             for (label, agg), seq in new_versions.items()
         ], conflict=("aggregate_type", "aggregate_id"), update=("origin", "sequence", "applied_at"))
     return results
+
+
+def _received(origin: str, event_ids: list[str]) -> set[str]:
+    """The event ids of ``event_ids`` already received from ``origin`` (canonical text)."""
+    seen: set[str] = set()
+    for chunk in _chunks(event_ids, 20000):
+        seen.update(str(e) for e in _existing(ReceivedEvent, "event_id", chunk, edge_id=origin, text=True))
+    return seen
 
 
 _JSON_SAFE = {
@@ -379,30 +550,35 @@ _JSON_SAFE = {
     "JSONField", "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SlugField",
     "SmallIntegerField", "TextField", "URLField", "UUIDField", "ForeignKey", "OneToOneField",
 }
+_insertable: dict = {}
 
 
 def _json_insertable(model) -> bool:
     """PostgreSQL and only plain column types: rows can travel as one JSON document (jsonb_populate_recordset)."""
     if connection.vendor != "postgresql":
         return False
-    for f in model._meta.concrete_fields:
-        kind = f.get_internal_type()
-        if kind not in _JSON_SAFE or type(f).__module__.split(".")[0] != "django":
-            return False
-        if kind in ("ForeignKey", "OneToOneField") and f.target_field.get_internal_type() not in _JSON_SAFE:
-            return False
-    return True
+    found = _insertable.get(model)
+    if found is None:
+        found = _insertable[model] = all(_json_safe(f) for f in model._meta.concrete_fields)
+    return found
+
+
+def _json_safe(f) -> bool:
+    kind = f.get_internal_type()
+    if kind not in _JSON_SAFE or type(f).__module__.split(".")[0] != "django" or f.attname != f.column:
+        return False  # jsonb_populate_recordset matches JSON keys (attnames) to column names
+    return kind not in ("ForeignKey", "OneToOneField") or f.target_field.get_internal_type() in _JSON_SAFE
 
 
 def _pg_json_insert(model, rows: list[dict], conflict: list, update: list, chunk: int = 20000) -> None:
     """INSERT ... SELECT FROM jsonb_populate_recordset(...) ON CONFLICT: PostgreSQL converts the values, so a batch
-    costs one JSON encode instead of a driver adaptation per value (the hub's hot path)."""
+    costs one JSON encode (orjson) instead of a driver adaptation per value (the hub's hot path). Every row has the
+    same keys (the columns inserted)."""
     qn = connection.ops.quote_name
     meta = model._meta
     table = qn(meta.db_table)
     columns = [f for f in meta.concrete_fields if f.attname in rows[0]]
     names = ", ".join(qn(f.column) for f in columns)
-    attnames = [f.attname for f in columns]
     target = ", ".join(qn(f.column) for f in conflict)
     if not conflict:
         action = ""
@@ -417,14 +593,12 @@ def _pg_json_insert(model, rows: list[dict], conflict: list, update: list, chunk
            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) {action}")
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            doc = json.dumps([{a: r[a] for a in attnames} for r in part], cls=DjangoJSONEncoder,
-                             separators=(",", ":"))
-            cursor.execute(sql, [doc])
+            cursor.execute(sql, [dumps(rows[start : start + chunk]).decode()])
 
 
 def _raw_insert(model, rows: list[dict], conflict=(), update=()) -> None:
-    """INSERT rows ({attname: value}) without building model instances."""
+    """INSERT rows ({attname: value}) without building model instances; ``conflict`` without ``update``: the rows
+    already there are left alone (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
     meta = model._meta
@@ -434,7 +608,7 @@ def _raw_insert(model, rows: list[dict], conflict=(), update=()) -> None:
                         [meta.get_field(n) for n in update])
         return
     rows = [SimpleNamespace(**{f.attname: f.to_python(r[f.attname]) for f in fields}) for r in rows]
-    on_conflict = OnConflict.UPDATE if conflict else None
+    on_conflict = (OnConflict.UPDATE if update else OnConflict.IGNORE) if conflict else None
     batch = max(1, connection.ops.bulk_batch_size(fields, rows))
     for start in range(0, len(rows), batch):
         model._base_manager._insert(
@@ -444,17 +618,20 @@ def _raw_insert(model, rows: list[dict], conflict=(), update=()) -> None:
         )
 
 
-def _existing(model, column: str, values: list, columns: tuple | None = None, **equal):
+def _existing(model, column: str, values, columns: tuple | None = None, text: bool = False, **equal):
     """Rows of ``model`` whose ``column`` is in ``values`` (and ``equal``). On PostgreSQL the list travels as one
-    comma-joined parameter (ANY(string_to_array(...))) instead of one placeholder per value."""
+    comma-joined parameter (ANY(string_to_array(...))) instead of one placeholder per value; ``text`` reads a single
+    column back as text (UUIDs without building UUID objects)."""
     if connection.vendor != "postgresql":
-        qs = model.objects.filter(**{f"{column}__in": values}, **equal)
+        qs = model.objects.filter(**{f"{column}__in": list(values)}, **equal)
         return qs.values_list(*columns) if columns else qs.values_list(column, flat=True)
     qn = connection.ops.quote_name
     meta = model._meta
     col = meta.get_field(column)
     cast = "::uuid[]" if col.get_internal_type() == "UUIDField" else ""
     select = ", ".join(qn(meta.get_field(c).column) for c in (columns or (column,)))
+    if text and not columns:
+        select += "::text"
     where = " AND ".join(f"{qn(meta.get_field(k).column)} = %s" for k in equal)
     sql = (f"SELECT {select} FROM {qn(meta.db_table)} WHERE {where} "  # noqa: S608 (identifiers from metadata)
            f"AND {qn(col.column)} = ANY(string_to_array(%s, ','){cast})")

@@ -7,9 +7,9 @@ Edge-authenticated (``Authorization: Sync <edge_id>:<secret>``, hub only): ``POS
 
 from __future__ import annotations
 
-import json
 import zlib
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -78,8 +78,8 @@ def read_json_body(request) -> dict:
         if len(raw) > limit or inflater.unconsumed_tail:
             raise PayloadTooLarge()
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise exceptions.ParseError("The body is not valid JSON.")
     if not isinstance(body, dict):
         raise exceptions.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
@@ -119,7 +119,8 @@ class PushView(EdgeView):
             reported_quarantined=_int(backlog.get("quarantined")),
             reported_oldest_age=_int(backlog.get("oldest_pending_age_seconds")),
         )
-        return Response({"results": results, "counts": counts})
+        # Encoded here with orjson (a 5,000-event answer costs a few ms instead of DRF's renderer's tens of ms).
+        return HttpResponse(services.dumps({"results": results, "counts": counts}), content_type="application/json")
 
 
 def _int(value):
