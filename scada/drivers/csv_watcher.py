@@ -202,6 +202,9 @@ def parse_csv(data: bytes, name: str, settings: dict, columns: dict[str, Column]
                 header_letter(f"unknown column {raw.strip()!r}: not mapped to a tag of the device "
                               "(map it, or list it in ignore_columns)")
             continue
+        if any(other.tag.key == column.tag.key for _i, other in mapped):
+            header_letter(f"column {raw.strip()!r} not imported: another column already feeds {column.tag.name}")
+            continue
         unit = unit or column.tag.address.get("unit", "")
         target = tag_units.get(column.tag.key, "")
         if unit and target:

@@ -306,8 +306,8 @@ def test_units_in_the_header_or_the_mapping_are_converted_to_the_tags_unit(site,
     thp = make_csv_tag(device, "W02.THP", "THP", unit="bar")
     temp = make_csv_tag(device, "W02.FLT", "Flowline temp", unit="degC", column_unit="degF")
     gas = make_csv_tag(device, "W02.GAS", "Gas", unit="m3/d")
-    drop(dirs, "meter.csv", "timestamp,THP [psi],Flowline temp,Gas (Mscf/d),Water (furlong)\n"
-                            "2025-06-01T00:00:00Z,1450.38,212,35.3147,1\n")
+    drop(dirs, "meter.csv", "timestamp,THP [psi],Flowline temp,Gas (Mscf/d),Water (furlong),THP (bar)\n"
+                            "2025-06-01T00:00:00Z,1450.38,212,35.3147,1,99\n")
 
     async def scenario():
         async with gateway() as gw:
@@ -318,8 +318,12 @@ def test_units_in_the_header_or_the_mapping_are_converted_to_the_tags_unit(site,
     assert historian_rows(thp)[0][1] == pytest.approx(100.0, rel=1e-5)
     assert historian_rows(temp)[0][1] == pytest.approx(100.0)
     assert historian_rows(gas)[0][1] == pytest.approx(1000.0, rel=1e-5)
-    assert letters() == {"meter.csv:1": "unknown column 'Water (furlong)': not mapped to a tag of the device (map it, "
-                                        "or list it in ignore_columns)"}
+    from scada.ingest.models import DeadLetter
+
+    assert sorted(DeadLetter.objects.filter(topic="meter.csv:1").values_list("reason", flat=True)) == [
+        "column 'THP (bar)' not imported: another column already feeds W02.THP",
+        "unknown column 'Water (furlong)': not mapped to a tag of the device (map it, or list it in ignore_columns)"]
+    assert DeadLetter.objects.count() == 2
 
 
 def test_local_time_exports_with_a_time_zone(site, dirs):
