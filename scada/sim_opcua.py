@@ -110,6 +110,33 @@ POINTS: tuple[Point, ...] = (
 MODE_NODE = "LIC-1.MODE"  # a String variable: a client must not store it as a number
 
 
+def _spec_deadband() -> None:
+    """Make asyncua's server apply an absolute deadband as OPC-UA Part 4 (7.22.2) says: against the last value
+    *reported* to the client (asyncua compares with the previous sample, so a slow ramp is never reported), and never
+    to a status change (asyncua drops a status change whose value did not move). Server side only; idempotent."""
+    from asyncua.server.monitored_item_service import MonitoredItemService
+
+    if getattr(MonitoredItemService, "_wellsite_spec_deadband", False):
+        return
+
+    def exceeded(self, values, flt) -> bool:
+        current = values.get_current_datavalue()
+        reported = getattr(values, "reported", None) or values.get_old_datavalue()
+        passes = True
+        if (flt.DeadbandType == ua.DeadbandType.Absolute and current is not None and reported is not None
+                and current.StatusCode == reported.StatusCode):
+            try:
+                passes = abs(current.Value.Value - reported.Value.Value) > flt.DeadbandValue
+            except TypeError:  # not numeric, or no value: report it
+                passes = True
+        if passes:
+            values.reported = current
+        return passes
+
+    MonitoredItemService._is_deadband_exceeded = exceeded
+    MonitoredItemService._wellsite_spec_deadband = True
+
+
 class OpcUaFacility:
     """A real asyncua server serving the separation facility; state (signals, totals) survives a restart."""
 
@@ -131,6 +158,14 @@ class OpcUaFacility:
         self.running = False
         self.restarts = 0
 
+    @classmethod
+    def from_endpoint(cls, endpoint: str, **kwargs) -> OpcUaFacility:
+        """The facility a device's ``connection["endpoint"]`` points at (``simulate_field`` serves OPC-1 this way)."""
+        from urllib.parse import urlparse
+
+        url = urlparse(endpoint)
+        return cls(host=url.hostname or "127.0.0.1", port=url.port or 4840, path=url.path or "/", **kwargs)
+
     def node_ids(self) -> dict[str, str]:
         """Tag name -> node id string (``ns=2;s=SEP-1.PRES``)."""
         names = [*self.points, MODE_NODE, *self.extra]
@@ -138,6 +173,7 @@ class OpcUaFacility:
 
     # -- server -------------------------------------------------------------------------------------------------
     async def _build(self) -> Server:
+        _spec_deadband()
         server = Server()
         await server.init()
         server.set_endpoint(self.endpoint)

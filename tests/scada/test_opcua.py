@@ -108,11 +108,16 @@ def test_subscription_values_deadband_status_codes_unknown_node_and_writes(serve
             assert publish.last(gas.key) == (pytest.approx(7200.0), GOOD)
             assert publish.last(mode.key) == (None, BAD)  # a String is never stored as a number
 
-            # deadband 0.5 (absolute, engineering units), applied by the server
-            for value in (50.2, 50.3, 51.0):
+            # deadband 0.5 (absolute, engineering units), applied by the server against the last reported value
+            for value in (50.2, 50.4, 50.6, 50.8, 51.0, 51.2):
                 server.set("SEP-1.LVL", value)
-            await until(lambda: publish.last(lvl.key) == (51.0, GOOD), what="level beyond the deadband")
-            assert [v for v, _q in publish.of(lvl.key)] == [50.0, 51.0]
+            await until(lambda: publish.last(lvl.key) == (51.2, GOOD), what="level beyond the deadband")
+            assert [v for v, _q in publish.of(lvl.key)] == [50.0, 50.6, 51.2]
+            # a status change passes the deadband even when the value did not move
+            server.set("SEP-1.LVL", 51.2, ua.StatusCodes.UncertainLastUsableValue)
+            await until(lambda: publish.last(lvl.key) == (51.2, UNCERTAIN), what="status change through deadband")
+            server.set("SEP-1.LVL", 51.2)
+            await until(lambda: publish.last(lvl.key) == (51.2, GOOD), what="good again through deadband")
             # without deadband every change arrives
             for value in (58.1, 58.2, 58.3):
                 server.set("SEP-1.TEMP", value)
@@ -228,3 +233,82 @@ def test_gateway_records_opcua_values_and_resubscribes_after_a_server_restart(se
     assert rows.index((31.0, GOOD)) < rows.index((None, BAD)) < rows.index((32.5, GOOD))
     assert totals == sorted(totals) and totals[-1] >= 482_001.25  # monotonic, every step recorded
     assert gw.stats.recorded >= len(rows)
+
+
+def test_facility_signals_totalisers_faults_and_engineering_units(server):
+    """The simulator as a client sees it: AnalogItemType variables with EngineeringUnits/EURange, monotonic
+    totalisers, a sensor fault as BadSensorFailure, a stopped value, and a restart on the same port."""
+    from asyncua import Client
+
+    facility = server.facility
+
+    def step(dt):
+        server._run(facility.update(100.0, dt))
+
+    totals = []
+    for _ in range(5):
+        step(60.0)
+        totals.append(server.get("FT-GAS.TOTAL"))
+    assert totals == sorted(totals) and totals[-1] > totals[0]
+    gas = server.get("FT-GAS.FLOW")
+    assert 0 <= gas <= 500_000
+
+    server._run(facility.inject("stuck", "FT-OIL.FLOW"))
+    stuck = server.get("FT-OIL.FLOW")
+    step(60.0)
+    assert server.get("FT-OIL.FLOW") == stuck
+    server._run(facility.inject("sensor-fail"))
+
+    async def client_view():
+        async with Client(server.endpoint, timeout=4) as client:
+            level = client.get_node(server.node_ids()["SEP-1.LVL"])
+            dv = await level.read_data_value(raise_on_bad_status=False)
+            props = {(await p.read_browse_name()).Name: await p.read_value() for p in await level.get_properties()}
+            kind = await level.read_type_definition()
+            return dv.StatusCode, props, kind
+
+    status, props, kind = asyncio.run(client_view())
+    assert status.name == "BadSensorFailure"
+    assert kind == ua.NodeId(ua.ObjectIds.AnalogItemType)
+    assert props["EURange"] == ua.Range(Low=0.0, High=100.0)
+    assert props["EngineeringUnits"].DisplayName.Text == "%"
+    assert props["EngineeringUnits"].UnitId == 20529  # UNECE "P1" (percent)
+
+    server._run(facility.inject("restart"))  # stop and start on the same port; the fault survives
+    status, _props, _kind = asyncio.run(client_view())
+    assert status.name == "BadSensorFailure" and facility.restarts == 1
+    server._run(facility.inject("ok"))
+    status, _props, _kind = asyncio.run(client_view())
+    assert status.is_good()
+    with pytest.raises(ValueError, match="unknown fault"):
+        server._run(facility.inject("meltdown"))
+
+
+def test_seed_opcua_demo_creates_a_valid_device_and_tags(db):
+    import io
+
+    from apps.wells.models import Field, Site
+    from scada.models import Device, Tag
+    from scada.runtime.config import load_config
+    from scada.sim_opcua import DEMO_DEVICE, POINTS, OpcUaFacility, seed_opcua_demo
+
+    out = io.StringIO()
+    seed_opcua_demo(out)
+    assert "skipped" in out.getvalue()
+    Site.objects.create(field=Field.objects.create(code="NORTH", name="North"), code="PAD-A", name="Pad A")
+    seed_opcua_demo(out)
+    seed_opcua_demo(out)  # idempotent
+    device = Device.objects.get(name=DEMO_DEVICE)
+    device.full_clean()
+    assert device.connection["endpoint"] == "opc.tcp://127.0.0.1:14840/wellsite/"
+    tags = {t.name: t for t in Tag.objects.filter(device=device)}
+    assert set(tags) == {p.name for p in POINTS}
+    for tag in tags.values():
+        tag.full_clean()
+    assert tags["LCV-1.OUT"].writable and not tags["SEP-1.PRES"].writable
+    assert (tags["SEP-1.PRES"].eng_low, tags["SEP-1.PRES"].eng_high, tags["SEP-1.PRES"].unit) == (0, 100, "bar")
+    facility = OpcUaFacility.from_endpoint(device.connection["endpoint"])
+    assert (facility.host, facility.port, facility.endpoint) == ("127.0.0.1", 14840, device.connection["endpoint"])
+    config = load_config()[str(device.pk)]
+    assert {t.address["node_id"] for t in config.tags} >= {"ns=2;s=SEP-1.PRES", "ns=2;s=FT-GAS.TOTAL"}
+    assert next(t for t in config.tags if t.name == "SEP-1.PRES").deadband == pytest.approx(0.5)  # 0.5 % of 100
