@@ -217,7 +217,9 @@ class CsvSettings(_Strict):
                                             help_text="Files that cannot be parsed at all; empty: <directory>/error.")
     settle_s = serializers.FloatField(min_value=0, max_value=3600, default=5.0,
                                       help_text="A file is read once its size and mtime are unchanged this long.")
-    max_file_mb = serializers.FloatField(min_value=0.001, max_value=1024, default=50.0)
+    max_file_mb = serializers.FloatField(
+        min_value=0.001, max_value=200, default=20.0,
+        help_text="Larger files go to the error directory unread (a file is parsed in memory: ~100 bytes a value).")
 
     def validate_directory(self, value):
         if not value.startswith("/"):

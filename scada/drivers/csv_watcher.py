@@ -426,7 +426,7 @@ class CsvDriver(Driver):
         self.directory, self.archive_dir, self.error_dir = Path(watched), Path(archive), Path(error)
         self.pattern = (self.settings.get("pattern") or "*.csv").casefold()
         self.settle_s = float(self.settings.get("settle_s", 5.0))
-        self.max_bytes = int(float(self.settings.get("max_file_mb", 50.0)) * 1_000_000)
+        self.max_bytes = int(float(self.settings.get("max_file_mb", 20.0)) * 1_000_000)
         self.columns: dict[str, Column] = {}
         for tag in device.tags:
             column = norm(str(tag.address.get("column", "")))
