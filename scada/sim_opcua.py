@@ -60,6 +60,7 @@ DEMO_DEVICE = "OPC-1"
 DEMO_PORT = 14840  # not the IANA 4840, so a real OPC-UA server on the same machine does not clash
 DEMO_PATH = "/wellsite/"
 UNECE = "http://www.opcfoundation.org/UA/units/un/cefact"
+APPLICATION_URI = "urn:wellsite-edge:sim:separation-facility"
 FAULTS = ("restart", "sensor-fail", "uncertain", "stuck", "ok")
 
 
@@ -137,12 +138,30 @@ def _spec_deadband() -> None:
     MonitoredItemService._wellsite_spec_deadband = True
 
 
+class _Users:
+    """User name/password check of the simulated server (asyncua UserManager interface)."""
+
+    def __init__(self, users: dict[str, str]):
+        self.users = users
+
+    def get_user(self, iserver, username=None, password=None, certificate=None):
+        from asyncua.crypto.permission_rules import User, UserRole
+
+        if username in self.users and self.users[username] == password:
+            return User(role=UserRole.User, name=username)
+        return None
+
+
 class OpcUaFacility:
     """A real asyncua server serving the separation facility; state (signals, totals) survives a restart."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = DEMO_PORT, path: str = DEMO_PATH,
-                 extra_points: int = 0):
+                 extra_points: int = 0, certificate: str | None = None, private_key: str | None = None,
+                 users: dict[str, str] | None = None):
+        """``certificate``/``private_key``: serve only Basic256Sha256 SignAndEncrypt with this application
+        certificate; ``users``: user name -> password, anonymous sessions refused."""
         self.host, self.port, self.path = host, port, path
+        self.certificate, self.private_key, self.users = certificate, private_key, users
         self.endpoint = f"opc.tcp://{host}:{port}{path}"
         self.points = {p.name: p for p in POINTS}
         self.extra = [f"BENCH.T{i:05d}" for i in range(extra_points)]  # bench/opcua.py: plain Double variables
@@ -174,12 +193,19 @@ class OpcUaFacility:
     # -- server -------------------------------------------------------------------------------------------------
     async def _build(self) -> Server:
         _spec_deadband()
-        server = Server()
+        server = Server(user_manager=_Users(self.users) if self.users else None)
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("Wellsite separation facility (simulated)")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-        await server.set_application_uri("urn:wellsite-edge:sim:separation-facility")
+        if self.certificate:
+            await server.load_certificate(self.certificate)
+            await server.load_private_key(self.private_key)
+            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.users:
+            server.set_identity_tokens([ua.UserNameIdentityToken])
+        await server.set_application_uri(APPLICATION_URI)
         self.ns = await server.register_namespace(NAMESPACE)
         folder = await server.nodes.objects.add_object(ua.NodeId("SeparationFacility", self.ns), "SeparationFacility")
         for point in POINTS:

@@ -11,12 +11,12 @@ from tests.servers import free_port
 
 
 class OpcUaServerThread:
-    def __init__(self, port: int | None = None, extra_points: int = 0):
+    def __init__(self, port: int | None = None, extra_points: int = 0, **security):
         self.port = port or free_port()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="opcua-server")
         self.thread.start()
-        self.facility = OpcUaFacility(port=self.port, path="/wellsite/", extra_points=extra_points)
+        self.facility = OpcUaFacility(port=self.port, path="/wellsite/", extra_points=extra_points, **security)
 
     @property
     def endpoint(self) -> str:

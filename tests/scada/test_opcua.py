@@ -312,3 +312,56 @@ def test_seed_opcua_demo_creates_a_valid_device_and_tags(db):
     config = load_config()[str(device.pk)]
     assert {t.address["node_id"] for t in config.tags} >= {"ns=2;s=SEP-1.PRES", "ns=2;s=FT-GAS.TOTAL"}
     assert next(t for t in config.tags if t.name == "SEP-1.PRES").deadband == pytest.approx(0.5)  # 0.5 % of 100
+
+
+def test_signed_and_encrypted_session_with_user_name_from_the_environment(tmp_path, monkeypatch):
+    """Basic256Sha256 SignAndEncrypt with the client certificate of the device settings, a user name token whose
+    password comes from the environment; a wrong password is refused at connect."""
+    import socket
+
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from scada.protocols import validate_connection
+    from scada.sim_opcua import APPLICATION_URI
+
+    async def certificates():
+        host = socket.gethostname()
+        await setup_self_signed_certificate(tmp_path / "server.pem", tmp_path / "server.der", APPLICATION_URI, host,
+                                            [ExtendedKeyUsageOID.SERVER_AUTH], {"commonName": "facility"})
+        await setup_self_signed_certificate(tmp_path / "client.pem", tmp_path / "client.der",
+                                            "urn:wellsite-edge:gateway", host, [ExtendedKeyUsageOID.CLIENT_AUTH],
+                                            {"commonName": "gateway"})
+
+    asyncio.run(certificates())
+    secure = OpcUaServerThread(certificate=str(tmp_path / "server.der"), private_key=str(tmp_path / "server.pem"),
+                               users={"scada": "s3cret-field"}).start()
+    try:
+        settings = validate_connection("opcua", {
+            "endpoint": secure.endpoint, "security_mode": "SignAndEncrypt", "security_policy": "Basic256Sha256",
+            "certificate_path": str(tmp_path / "client.der"), "private_key_path": str(tmp_path / "client.pem"),
+            "username": "scada", "password_env": "OPCUA_TEST_PASSWORD", "keepalive_s": 1.0})
+        pres = _tag(1, "SEP-1.PRES", secure.node_ids()["SEP-1.PRES"])
+        config = DeviceConfig(id="sec", name="OPC-SEC", protocol="opcua", poll_interval_s=0.05,
+                              stale_after_intervals=3, settings=settings, tags=(pres,))
+        secure.set("SEP-1.PRES", 27.5)
+
+        async def scenario():
+            publish = Recorder()
+            driver = OpcUaDriver(config, publish)
+            await driver.connect()
+            try:
+                await until(lambda: publish.last(pres.key), what="value over the encrypted channel")
+                policy = driver.client.security_policy.URI
+            finally:
+                await driver.close()
+            return publish.last(pres.key), policy
+
+        monkeypatch.setenv("OPCUA_TEST_PASSWORD", "s3cret-field")
+        value, policy = asyncio.run(scenario())
+        assert value == (27.5, GOOD) and policy.endswith("#Basic256Sha256")
+        monkeypatch.setenv("OPCUA_TEST_PASSWORD", "wrong")
+        with pytest.raises(Exception, match="Bad"):
+            asyncio.run(scenario())
+    finally:
+        secure.close()
