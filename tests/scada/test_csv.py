@@ -549,3 +549,16 @@ def test_overlapping_exports_store_each_sample_once_and_report_corrections(site,
                                              "already stored (505.0); not overwritten"}
     second = ImportedFile.objects.get(name="sales-0304.csv")
     assert (second.rows_accepted, second.samples, second.samples_skipped) == (3, 1, 2)
+
+
+def test_ledger_is_read_only_in_admin(site, dirs, admin_client):
+    from scada.ingest.models import ImportedFile
+
+    device = make_csv_device(site, dirs)
+    row = ImportedFile.objects.create(device=device, sha256="a" * 64, name="gauging-1.csv", status="archived",
+                                      rows_accepted=7)
+    listing = admin_client.get("/admin/ingest/importedfile/")
+    assert listing.status_code == 200 and "gauging-1.csv" in listing.content.decode()
+    assert admin_client.get(f"/admin/ingest/importedfile/{row.pk}/change/").status_code == 200  # view only
+    assert admin_client.post(f"/admin/ingest/importedfile/{row.pk}/change/", {"name": "x"}).status_code == 403
+    assert admin_client.get("/admin/ingest/importedfile/add/").status_code == 403
