@@ -147,6 +147,27 @@ def test_contract_create_with_client_id_is_idempotent(world, api_for):
     assert Toolstring.objects.get(pk=client_id).items.count() == len(GOOD)
 
 
+def test_contract_create_racing_its_own_resend_answers_as_a_retry(world, api_for, monkeypatch):
+    """A resend that crosses the first try: both pass the "already stored?" check, the second insert hits the
+    primary key. It must answer like a retry (200 with the stored toolstring), not 500."""
+    from apps.intervention.api.views import ToolstringContractViewSet
+
+    client_id = str(uuid.uuid4())
+    payload = contract_payload(world, id=client_id)
+    assert api_for("operator").post(CONTRACT, payload, format="json").status_code == 201
+    real, calls = ToolstringContractViewSet._stored_toolstring, []
+
+    def first_check_misses(self, pk):  # the resend looked before the first try committed
+        calls.append(pk)
+        return None if len(calls) == 1 else real(self, pk)
+
+    monkeypatch.setattr(ToolstringContractViewSet, "_stored_toolstring", first_check_misses)
+    again = api_for("operator").post(CONTRACT, payload, format="json")
+    assert again.status_code == 200, again.json()
+    assert again.json()["toolstring"]["id"] == client_id and len(calls) == 2
+    assert Toolstring.objects.filter(pk=client_id).count() == 1
+
+
 def test_contract_client_id_of_another_fields_toolstring_is_a_conflict(world, api_for):
     other = toolstring(world, in_scope=False)
     response = api_for("operator").post(CONTRACT, contract_payload(world, id=str(other.pk)), format="json")

@@ -1,4 +1,5 @@
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -111,20 +112,33 @@ class ToolstringContractViewSet(ToolstringViewSet):
         if client_id:
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            with transaction.atomic():
-                existing = Toolstring.objects.select_for_update().filter(pk=serializer.validated_data["id"]).first()
-                if existing is not None:
-                    visible = self.get_queryset().filter(pk=existing.pk).first()
-                    if visible is None:
-                        raise Conflict("A toolstring with this id already exists.")
-                    return Response({"success": True, "message": "Toolstring configuration already stored "
-                                     "(idempotent retry).", "toolstring": self.get_serializer(visible).data})
-                self.perform_create(serializer)
+            pk = serializer.validated_data["id"]
+            stored = self._stored_toolstring(pk)
+            if stored is not None:
+                return stored
+            try:
+                with transaction.atomic():
+                    self.perform_create(serializer)
+            except (IntegrityError, DjangoValidationError):  # a resend crossing the first try (the unique check in
+                # full_clean or the primary key): answer as a retry when the record is there
+                stored = self._stored_toolstring(pk)
+                if stored is None:
+                    raise
+                return stored
             return Response({"success": True, "message": "Toolstring configuration created (queued for sync).",
                              "toolstring": serializer.data}, status=status.HTTP_201_CREATED)
         response = super().create(request, *args, **kwargs)
         return Response({"success": True, "message": "Toolstring configuration created (queued for sync).",
                          "toolstring": response.data}, status=status.HTTP_201_CREATED)
+
+    def _stored_toolstring(self, pk) -> Response | None:
+        if not Toolstring.objects.filter(pk=pk).exists():
+            return None
+        visible = self.get_queryset().filter(pk=pk).first()
+        if visible is None:
+            raise Conflict("A toolstring with this id already exists.")
+        return Response({"success": True, "message": "Toolstring configuration already stored (idempotent retry).",
+                         "toolstring": self.get_serializer(visible).data})
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
