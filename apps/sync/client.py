@@ -7,6 +7,7 @@ to a loopback address (tests and the benchmark run the hub on 127.0.0.1).
 
 from __future__ import annotations
 
+import copy
 import gzip
 import http.client
 import ipaddress
@@ -81,6 +82,12 @@ class HubClient:
             else:
                 self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self._conn
+
+    def clone(self) -> HubClient:
+        """The same hub and credentials on a connection of its own (the forwarder's second batch in flight)."""
+        other = copy.copy(self)
+        other._conn = None
+        return other
 
     def close(self) -> None:
         if self._conn is not None:

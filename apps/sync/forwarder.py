@@ -16,9 +16,11 @@ Failures back off exponentially with jitter (base SYNC_BACKOFF_BASE_SECONDS, cap
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -92,11 +94,14 @@ class RoundResult:
 
 
 class Forwarder:
-    def __init__(self, client: HubClient | None = None, batch_size: int | None = None, max_bytes: int | None = None):
+    def __init__(self, client: HubClient | None = None, batch_size: int | None = None, max_bytes: int | None = None,
+                 pipeline: bool | None = None):
         self.client = client or HubClient()
         self.batch_size = batch_size or settings.SYNC_BATCH_SIZE
         self.max_bytes = max_bytes or settings.SYNC_BATCH_MAX_BYTES
         self.postgres = connection.vendor == "postgresql"
+        # Two batches in the air needs row locks that other connections skip (PostgreSQL) and a second connection.
+        self.pipeline = self.postgres and (settings.SYNC_PIPELINE if pipeline is None else pipeline)
 
     # -- state -----------------------------------------------------------------------------------------------------
     def _state(self, **changes) -> None:
@@ -185,14 +190,83 @@ class Forwarder:
             )
             spec.model._base_manager.filter(pk__in=ids - still).update(**{spec.delivered_flag: True})
 
-    def _send(self, rows, backlog: dict) -> list[dict]:
+    def _send(self, rows, backlog: dict, client: HubClient | None = None) -> list[dict]:
         """Push ``rows`` in as many requests as SYNC_BATCH_MAX_BYTES needs (each carries at most that much event
         JSON); returns the hub's results of all of them."""
+        client = client or self.client
         docs = [r[DOC].encode() for r in rows]
         results: list[dict] = []
         for start, end in split_by_size([len(d) for d in docs], self.max_bytes):
-            results += self.client.push_docs(docs[start:end], backlog)
+            results += client.push_docs(docs[start:end], backlog)
         return results
+
+    def drain_pipelined(self, result: RoundResult, backlog: dict, max_batches: int | None = None) -> None:
+        """Drain with two batches in the air: while the hub applies one, the next is claimed and encoded and the
+        previous one settled, each on its own database connection and transaction (PostgreSQL row locks: the
+        second claim skips the first one's rows). Sends keep the claim order (a batch is sent only once the hub
+        answered the batch before it), so the hub still receives a record's events in order; after a failure the
+        batches behind it are not sent (they roll back and stay pending). Raises the first error."""
+        lock = threading.Lock()
+        turn = threading.Condition()
+        shared = {"ticket": 0, "serving": 0, "done": False, "error": None}
+
+        def fail(exc):
+            with lock:
+                if shared["error"] is None:
+                    shared["error"] = exc
+
+        def worker():
+            client = self.client.clone()
+            try:
+                while True:
+                    local = RoundResult()
+                    with transaction.atomic():
+                        with lock:
+                            if shared["done"] or shared["error"] is not None or (
+                                    max_batches is not None and shared["ticket"] >= max_batches):
+                                return
+                            rows = self._claim(self.batch_size)
+                            ticket = shared["ticket"]
+                            shared["ticket"] += 1
+                            if len(rows) < self.batch_size:
+                                shared["done"] = True
+                        results = None
+                        try:
+                            with turn:
+                                turn.wait_for(lambda t=ticket: shared["serving"] == t)
+                            if rows and shared["error"] is None:
+                                results = self._send(rows, backlog, client)
+                        except Exception as exc:
+                            fail(exc)
+                            raise
+                        finally:
+                            with turn:
+                                shared["serving"] += 1
+                                turn.notify_all()
+                        if results is None:
+                            return
+                        self._settle(rows, results, local)
+                    with lock:
+                        result.sent += len(rows)
+                        result.batches += 1
+                        result.delivered += local.delivered
+                        result.rejected += local.rejected
+                        result.quarantined += local.quarantined
+                        backlog["pending"] = max(0, backlog["pending"] - len(rows))
+            except Exception as exc:  # noqa: BLE001 - handed to the calling thread
+                fail(exc)
+            finally:
+                client.close()
+                connection.close()  # this thread's database connection
+
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), name=f"sync-pipe-{i}",
+                                    daemon=True) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if shared["error"] is not None:
+            raise shared["error"]
 
     def push_batch(self, result: RoundResult, backlog: dict) -> int:
         """Claim, send and settle one batch; returns how many events were claimed (0: nothing to do)."""
@@ -229,6 +303,15 @@ class Forwarder:
                 backlog = {"pending": info["pending"], "quarantined": info["quarantined"],
                            "oldest_pending_age_seconds": info["oldest_pending_age_seconds"]}
                 batches = 0
+                if self.pipeline:
+                    try:
+                        self.drain_pipelined(result, backlog, max_batches)
+                        batches = max_batches or 0  # drained (or did its share): the loop below only resumes a 413
+                    except HubError as exc:
+                        if exc.status != 413:
+                            raise
+                        self.batch_size = max(1, self.batch_size // 2)
+                        self.max_bytes = max(1024, self.max_bytes // 2)
                 while max_batches is None or batches < max_batches:
                     try:
                         claimed = self.push_batch(result, backlog)

@@ -41,6 +41,7 @@ class InProcessHub(HubClient):
 
 @pytest.fixture
 def hub_client(db, settings):
+    settings.SYNC_PIPELINE = False  # the pipeline's second connection would not see this test's transaction
     settings.EDGE_ROLE = "hub"
     token = services.issue_credential("edge-ip")[1]
     settings.EDGE_ROLE = "edge"
