@@ -113,7 +113,7 @@ class DeviceRunner:
                 if self.driver.polled:
                     await self._poll()
                 else:
-                    await self.driver.run()
+                    await self._push()
             except asyncio.CancelledError:
                 self.connected = False
                 raise
@@ -150,6 +150,22 @@ class DeviceRunner:
                     break
             if loop.time() - next_at > interval:  # fell behind (slow device): do not burst to catch up
                 next_at = loop.time()
+
+    async def _push(self) -> None:
+        """A push driver runs on its own; setpoint writes queued for the device are carried out as they arrive."""
+        run = asyncio.create_task(self.driver.run(), name=f"push-{self.config.name}")
+        try:
+            while not run.done():
+                await self._do_writes()
+                self.wake.clear()
+                if self.writes:
+                    continue
+                waiter = asyncio.create_task(self.wake.wait())
+                await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+            await run
+        finally:
+            run.cancel()
 
     def queue_write(self, command_id, tag: TagConfig, value: float) -> None:
         self.writes.append((command_id, tag, value))

@@ -235,6 +235,52 @@ def test_gateway_records_opcua_values_and_resubscribes_after_a_server_restart(se
     assert gw.stats.recorded >= len(rows)
 
 
+def test_setpoint_writes_reach_a_push_device_through_the_gateway(server, clean_historian):
+    """A WriteCommand for an OPC-UA tag (a push device: no poll loop) is carried out while the subscription runs:
+    DONE with the value on the server; a node the server refuses to write ends FAILED with the server's reason."""
+    from apps.wells.models import Field, Site
+    from scada.models import Device, Tag, WriteCommand
+    from scada.runtime.gateway import Gateway
+    from scada.services import request_write
+
+    ids = server.node_ids()
+    site = Site.objects.create(field=Field.objects.create(code="OPW", name="OPC writes"), code="OPW-PAD",
+                               name="OPC writes pad")
+    device = Device.objects.create(site=site, name="OPC-WR", protocol="opcua", poll_interval_ms=100,
+                                   connection={"endpoint": server.endpoint, "timeout_s": 2.0})
+    valve = Tag.objects.create(device=device, name="WR.LCV-1.OUT", data_type="float64", unit="%", writable=True,
+                               eng_low=0, eng_high=100, address={"node_id": ids["LCV-1.OUT"]})
+    pressure = Tag.objects.create(device=device, name="WR.SEP-1.PRES", data_type="float64", unit="bar",
+                                  writable=True, eng_low=0, eng_high=100,  # misconfigured: read-only at the server
+                                  address={"node_id": ids["SEP-1.PRES"]})
+
+    async def scenario():
+        gw = Gateway(flush_ms=50, reload_s=0.2, write_poll_s=0.05, hooks=[])
+        stop = asyncio.Event()
+        task = asyncio.create_task(gw.run(stop))
+        try:
+            await until(lambda: gw.store.get(valve.key), what="subscription running")
+            ok = await gw.db_call(request_write, valve, 62.5)
+            refused = await gw.db_call(request_write, pressure, 10.0)
+
+            def finished():
+                return WriteCommand.objects.filter(pk__in=[ok.pk, refused.pk], status="PENDING").count() == 0
+
+            await until(lambda: gw.db_call(finished), what="both writes completed")
+        finally:
+            stop.set()
+            await task
+        return ok, refused
+
+    ok, refused = asyncio.run(scenario())
+    ok.refresh_from_db()
+    refused.refresh_from_db()
+    assert ok.status == "DONE", ok.reason
+    assert server.get("LCV-1.OUT") == 62.5
+    assert refused.status == "FAILED"
+    assert "BadUserAccessDenied" in refused.reason or "BadNotWritable" in refused.reason
+
+
 def test_facility_signals_totalisers_faults_and_engineering_units(server):
     """The simulator as a client sees it: AnalogItemType variables with EngineeringUnits/EURange, monotonic
     totalisers, a sensor fault as BadSensorFailure, a stopped value, and a restart on the same port."""
