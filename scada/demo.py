@@ -1,5 +1,8 @@
 """Demo data for ``manage.py seed_demo``: RTUs and tags for field NORTH (pads PAD-A and PAD-B), with wells W01..W04.
 
+Then the other sources seed their own devices: the OPC-UA separation facility (scada.sim_opcua), the tank-gauging
+CSV exports (scada.demo_csv) and the MQTT publishers (scada.sim_mqtt).
+
 Each pad has one Modbus TCP RTU on 127.0.0.1 (RTU-1: PAD-A, port 15021; RTU-2: PAD-B, port 15022) that
 ``manage.py simulate_field`` serves. RTU-1 uses CDAB word order for its float32 values, RTU-2 ABCD; pressures
 and tank levels are 4-20 mA loops read as raw counts (4000..20000 = 4..20 mA) on input registers; chokes are
@@ -78,3 +81,9 @@ def seed_scada(stdout) -> None:
         count += 1
     stdout.write(f"Seeded SCADA: 2 Modbus RTUs (ports {DEMO_PORTS['RTU-1']}/{DEMO_PORTS['RTU-2']}), {count} tags, "
                  "wells W01-W04.")
+    # The other sources: the OPC-UA separation facility on PAD-A, the tank-gauging CSV exports.
+    from scada.demo_csv import seed_csv_demo
+    from scada.sim_opcua import seed_opcua_demo
+
+    seed_opcua_demo(stdout)
+    seed_csv_demo(stdout)

@@ -29,8 +29,11 @@ def test_demo_loader_creates_rtus_tags_and_wells():
 
     text = _seed()
     assert "Seeded SCADA" in text
-    assert set(Device.objects.values_list("name", "site__code")) == {("RTU-1", "PAD-A"), ("RTU-2", "PAD-B")}
-    assert Tag.objects.count() == 38
+    assert set(Device.objects.filter(protocol="modbus_tcp").values_list("name", "site__code")) == {
+        ("RTU-1", "PAD-A"), ("RTU-2", "PAD-B")}
+    assert Tag.objects.filter(device__protocol="modbus_tcp").count() == 38
+    protocols = set(Device.objects.values_list("protocol", flat=True))
+    assert {"modbus_tcp", "opcua", "csv"} <= protocols  # every source of the demo seeds its devices
     assert set(Well.objects.filter(name__in=["W01", "W02", "W03", "W04"]).values_list("name", flat=True)) == {
         "W01", "W02", "W03", "W04"}
     thp = Tag.objects.get(name="W03.THP")
@@ -49,11 +52,12 @@ def test_simulated_field_feeds_the_gateway_and_faults_show_as_bad():
     from scada.simulator import FieldSimulator
 
     _seed()
-    for device in Device.objects.all():  # free ports: tests may run next to a demo
+    Device.objects.exclude(protocol="modbus_tcp").update(enabled=False)  # this test is about the RTUs
+    for device in Device.objects.filter(enabled=True):  # free ports: tests may run next to a demo
         device.connection = {**device.connection, "port": free_port(), "timeout_s": 0.3}
         device.poll_interval_ms = 100
         device.save()
-    tags = {t.name: t for t in Tag.objects.all()}
+    tags = {t.name: t for t in Tag.objects.filter(device__enabled=True)}
     configs = list(load_config().values())
 
     async def scenario():
@@ -96,3 +100,83 @@ def test_simulated_field_feeds_the_gateway_and_faults_show_as_bad():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM scada_historian")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_field_command_serves_modbus_and_opcua_devices_with_faults():
+    """``manage.py simulate_field`` builds the field from the configuration: each Modbus RTU and each OPC-UA
+    facility answers on its own address, a named fault reaches the right device, and SIGTERM stops it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from asyncua import Client
+    from pymodbus.client import AsyncModbusTcpClient
+
+    from scada.models import Device
+    from scada.sim_opcua import NAMESPACE
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the simulator process reads the configuration from a server database")
+    _seed()
+    Device.objects.exclude(protocol__in=["modbus_tcp", "opcua"]).update(enabled=False)
+    ports = {}
+    for device in Device.objects.filter(enabled=True):
+        ports[device.name] = free_port()
+        if device.protocol == "opcua":
+            endpoint = f"opc.tcp://127.0.0.1:{ports[device.name]}/wellsite/"
+            device.connection = {**device.connection, "endpoint": endpoint}
+        else:
+            device.connection = {**device.connection, "port": ports[device.name]}
+        device.save()
+    db = connection.settings_dict
+    env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    proc = subprocess.Popen([sys.executable, "manage.py", "simulate_field", "--only", "modbus,opcua", "--fault",
+                             "sensor-fail", "OPC-1", "--fault-after", "1", "--tick", "0.2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    async def probe():
+        async def modbus_answers():
+            client = AsyncModbusTcpClient("127.0.0.1", port=ports["RTU-1"])
+            try:
+                return await client.connect() and not (await client.read_input_registers(0, count=1)).isError()
+            finally:
+                client.close()
+
+        await until(modbus_answers, timeout=30, what="RTU-1 serving")
+        client = Client(f"opc.tcp://127.0.0.1:{ports['OPC-1']}/wellsite/")
+
+        async def opcua_answers():
+            try:
+                await client.connect()
+                return True
+            except OSError:
+                return False
+
+        await until(opcua_answers, timeout=30, what="OPC-1 serving")
+        try:
+            ns = await client.get_namespace_index(NAMESPACE)
+            level = client.get_node(f"ns={ns};s=SEP-1.LVL")
+
+            async def failed():
+                return (await level.read_data_value(raise_on_bad_status=False)).StatusCode.name == "BadSensorFailure"
+
+            await until(failed, what="the sensor fault on OPC-1")
+            pressure = await client.get_node(f"ns={ns};s=SEP-1.PRES").read_value()
+            assert 0 < pressure < 100
+        finally:
+            await client.disconnect()
+
+    try:
+        asyncio.run(probe())
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "RTU-1: Modbus TCP" in out and "OPC-1: OPC-UA separation facility" in out
+    assert "fault injected: sensor-fail on OPC-1" in out
