@@ -44,6 +44,7 @@ class Rig(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "up"  # apps.sync: registered by the edge of the site it works at (DDRs point at it)
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +103,7 @@ class DrillingReport(BaseModel):
         rbac.OPERATOR: ("view", "add", "change", "submit"),
         rbac.VIEWER: rbac.READ,
     }
+    sync_direction = "up"  # apps.sync: the DDR is authored at the rig site's edge
 
     class Meta:
         ordering = ["-report_date"]
@@ -162,6 +164,7 @@ class TimeLogRow(ReportChild):
 
     scope = REPORT_SCOPE
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: goes up with its DDR (IadcActivity: same uuid5 ids everywhere)
 
     class Meta:
         ordering = ["report", "start_time"]
@@ -201,6 +204,7 @@ class BitRecord(BaseModel):
 
     scope = WELLBORE_SCOPE
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: IADC bit record of the wellbore, authored at the edge
 
     class Meta:
         ordering = ["wellbore", "depth_in"]
@@ -235,6 +239,7 @@ class BhaRun(BaseModel):
 
     scope = WELLBORE_SCOPE
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: authored at the edge with the DDR
 
     class Meta:
         ordering = ["wellbore", "run_number"]
@@ -262,6 +267,7 @@ class BhaComponent(BaseModel):
 
     scope = FieldScope("bha__wellbore__well__site__field__code", site="bha__wellbore__well__site__code")
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: child of a BHA run
 
     class Meta:
         ordering = ["bha", "position"]
@@ -316,6 +322,7 @@ class MudRecord(ReportChild):
 
     scope = REPORT_SCOPE
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: child row of the DDR
 
     class Meta:
         ordering = ["report", "checked_at"]
@@ -340,6 +347,7 @@ class MudUsage(ReportChild):
 
     scope = REPORT_SCOPE
     rbac = ROW_RBAC
+    sync_direction = "up"  # apps.sync: child row of the DDR
 
     class Meta:
         ordering = ["report", "product"]

@@ -53,6 +53,7 @@ class Account(BaseModel):
     active = models.BooleanField(default=True)
 
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "down"  # apps.sync: chart of accounts is master data authored at the hub
 
     class Meta:
         ordering = ["code"]
@@ -72,6 +73,8 @@ class CostCenter(BaseModel):
     active = models.BooleanField(default=True)
 
     scope = SITE_SCOPE
+    sync_direction = "up"  # apps.sync: a site's cost centre, created at its edge
+    sync_exclude = ("account",)  # may point at an edge-local system account (random id per box)
 
     class Meta:
         ordering = ["code"]
@@ -188,6 +191,7 @@ class AFE(BaseModel):
         rbac.OPERATOR: rbac.READ,
         rbac.VIEWER: rbac.READ,
     }
+    sync_direction = "up"  # apps.sync: raised and approved at the site's edge
 
     class Meta:
         ordering = ["-created_at"]
@@ -222,6 +226,8 @@ class AFELine(BaseModel):
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     scope = FieldScope("afe__site__field__code", site="afe__site__code")
+    sync_direction = "up"  # apps.sync: goes up with its AFE
+    sync_exclude = ("account",)  # may point at an edge-local system account (random id per box)
 
     class Meta:
         ordering = ["afe", "category"]
@@ -249,6 +255,7 @@ class AFEPartner(BaseModel):
                                            help_text="Percent.")
 
     scope = FieldScope("afe__site__field__code", site="afe__site__code")
+    sync_direction = "up"  # apps.sync: goes up with its AFE
 
     class Meta:
         ordering = ["afe", "-working_interest"]
@@ -283,6 +290,7 @@ class AFESupplement(BaseModel):
         rbac.OPERATOR: rbac.READ,
         rbac.VIEWER: rbac.READ,
     }
+    sync_direction = "up"  # apps.sync: goes up with its AFE
 
     class Meta:
         ordering = ["afe", "created_at"]
@@ -314,6 +322,8 @@ class CostEntry(BaseModel):
                                          related_name="cost_entry", editable=False)
 
     scope = SITE_SCOPE
+    sync_direction = "up"  # apps.sync: the actual cost booked at the edge against an AFE line or cost centre
+    sync_exclude = ("journal_entry",)  # journals stay local: their lines use edge-local system accounts
 
     class Meta:
         ordering = ["-date", "-created_at"]

@@ -52,6 +52,7 @@ class CoiledTubingReel(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "up"  # apps.sync: kept at a site; jobs point at it
 
     class Meta:
         ordering = ["serial_number"]
@@ -91,6 +92,7 @@ class InterventionJob(BaseModel):
 
     scope = WELL_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: the site's operational record
 
     class Meta:
         ordering = ["-planned_start"]
@@ -131,6 +133,8 @@ class ToolComponent(BaseModel):
     active = models.BooleanField(default=True)
 
     rbac = {rbac.SUPERVISOR: rbac.WRITE, rbac.OPERATOR: rbac.READ, rbac.VIEWER: rbac.READ}
+    sync_direction = "both"  # apps.sync: catalogue authored at the hub and pulled by edges; an
+    # isolated edge may add a tool (supervisors may write it) and that entry goes up (code is unique)
 
     class Meta:
         ordering = ["tool_type", "code"]
@@ -174,7 +178,6 @@ class Toolstring(BaseModel):
     scope = WELL_SCOPE
     sync_direction = "up"  # apps.sync: edge -> hub; ``synced`` is set once the hub has the record
     sync_delivered_flag = "synced"
-    sync_exclude = ("job",)  # jobs are not synced (yet): the hub keeps the string without its job link
     rbac = {
         rbac.SUPERVISOR: ("view", "add", "change", "delete", "approve"),
         rbac.OPERATOR: ("view", "add", "change", "delete"),

@@ -52,6 +52,8 @@ class Item(BaseModel):
     active = models.BooleanField(default=True)
 
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "both"  # apps.sync: catalogue authored at the hub and pulled by edges; an edge
+    # supervisor may add an item offline, which then goes up so its moves are accepted (SKU is unique)
 
     class Meta:
         ordering = ["sku"]
@@ -72,6 +74,7 @@ class Warehouse(BaseModel):
     active = models.BooleanField(default=True)
 
     scope = FieldScope("site__field__code", site="site__code")
+    sync_direction = "up"  # apps.sync: a store at the edge's site
 
     class Meta:
         ordering = ["code"]
@@ -88,6 +91,7 @@ class Location(BaseModel):
     description = models.CharField(max_length=120, blank=True)
 
     scope = FieldScope("warehouse__site__field__code", site="warehouse__site__code")
+    sync_direction = "up"  # apps.sync: bin of a store at the edge's site
 
     class Meta:
         ordering = ["warehouse__code", "code"]
@@ -166,6 +170,7 @@ class StockMove(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: the stock ledger of the site (balances are rebuilt from moves)
 
     class Meta:
         ordering = ["-moved_at"]
@@ -189,6 +194,7 @@ class Reservation(BaseModel):
 
     scope = FieldScope("location__warehouse__site__field__code", site="location__warehouse__site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: moves and work-order parts point at it
 
     class Meta:
         ordering = ["-created_at"]

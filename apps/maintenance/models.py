@@ -59,6 +59,7 @@ class Equipment(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: the site's equipment register (work orders point at it)
 
     class Meta:
         ordering = ["tag_number"]
@@ -123,6 +124,7 @@ class WorkOrder(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: raised and worked at the site
 
     class Meta:
         ordering = ["-created_at"]
@@ -171,6 +173,7 @@ class WorkOrderPart(BaseModel):
 
     scope = FieldScope("work_order__site__field__code", site="work_order__site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: goes up with its work order
 
     class Meta:
         ordering = ["work_order", "created_at"]
@@ -202,6 +205,7 @@ class PreventivePlan(BaseModel):
     active = models.BooleanField(default=True)
 
     scope = FieldScope("equipment__site__field__code", site="equipment__site__code")
+    sync_direction = "up"  # apps.sync: plan of the site's equipment; PM work orders point at it
 
     class Meta:
         ordering = ["equipment__tag_number", "name"]

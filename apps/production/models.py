@@ -60,6 +60,7 @@ class Meter(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "up"  # apps.sync: site equipment registered at the edge (the wells M2M does not travel)
 
     class Meta:
         ordering = ["code"]
@@ -78,6 +79,7 @@ class MeterReading(StandardConditions, BaseModel):
 
     scope = FieldScope("meter__site__field__code", site="meter__site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: daily reading entered at the site
 
     class Meta:
         ordering = ["meter", "-reading_date"]
@@ -116,6 +118,7 @@ class DailyWellProduction(StandardConditions, BaseModel):
 
     scope = WELL_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: the daily production entry of the site
 
     class Meta:
         ordering = ["-prod_date", "well"]
@@ -162,6 +165,7 @@ class WellTest(StandardConditions, BaseModel):
         rbac.OPERATOR: ("view", "add", "change"),
         rbac.VIEWER: rbac.READ,
     }
+    sync_direction = "up"  # apps.sync: measured and validated at the site
 
     class Meta:
         ordering = ["-test_date"]
@@ -198,6 +202,7 @@ class AllocationRun(BaseModel):
 
     scope = FieldScope("meter__site__field__code", site="meter__site__code")
     rbac = {rbac.SUPERVISOR: ("view", "add"), rbac.OPERATOR: rbac.READ, rbac.VIEWER: rbac.READ}
+    sync_direction = "up"  # apps.sync: computed at the edge from its meters and tests
 
     class Meta:
         ordering = ["-period_start", "meter"]
@@ -221,6 +226,7 @@ class AllocationLine(BaseModel):
 
     scope = FieldScope("run__meter__site__field__code", site="run__meter__site__code")
     rbac = {rbac.SUPERVISOR: rbac.READ, rbac.OPERATOR: rbac.READ, rbac.VIEWER: rbac.READ}
+    sync_direction = "up"  # apps.sync: child of an allocation run
 
     class Meta:
         ordering = ["run", "well__name"]

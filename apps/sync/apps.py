@@ -11,6 +11,7 @@ class SyncConfig(AppConfig):
         from apps.core.navigation import NavItem, register_nav
         from apps.sync import registry
         from apps.wells.models import Field, Site, Well
+        from scada.alarms.models import AlarmJournal
 
         # Fields are master data an administrator may author on either side; sites and wells are operational
         # records of the edge that runs the site; the audit trail travels up (append-only: inserted, never updated).
@@ -18,6 +19,7 @@ class SyncConfig(AppConfig):
         registry.register(Site, registry.UP)
         registry.register(Well, registry.UP)
         registry.register(AuditEvent, registry.UP, append_only=True)
+        registry.register(AlarmJournal, registry.UP, append_only=True)  # like the audit trail: never rewritten
         registry.register_declared()
         register_nav(NavItem("Sync", "sync:edges", "sync.edgecredential"))
         try:

@@ -151,6 +151,7 @@ class WellStatusChange(BaseModel):
 
     scope = WELL_SCOPE
     rbac = rbac.READ_ONLY
+    sync_direction = "up"  # apps.sync: well history is the edge's operational record
 
     class Meta:
         ordering = ["-created_at"]
@@ -176,6 +177,7 @@ class Wellbore(BaseModel):
 
     scope = WELL_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: operational record of the site's edge (DDRs, bits, BHAs point at it)
 
     class Meta:
         ordering = ["well__name", "name"]
@@ -213,6 +215,7 @@ class Reservoir(BaseModel):
 
     scope = FieldScope("field__code")
     rbac = rbac.SUPERVISOR_WRITES
+    sync_direction = "both"  # apps.sync: field-level master data, like wells.Field (either side may author it)
 
     class Meta:
         ordering = ["field__code", "name"]
@@ -240,6 +243,7 @@ class Completion(BaseModel):
 
     scope = WELLBORE_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: goes up with its wellbore
 
     class Meta:
         ordering = ["wellbore", "-installed_on"]
@@ -273,6 +277,7 @@ class CompletionRestriction(BaseModel):
 
     scope = FieldScope("completion__wellbore__well__site__field__code", site="completion__wellbore__well__site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: child of a completion
 
     class Meta:
         ordering = ["completion", "depth_md"]
@@ -313,6 +318,7 @@ class PvtSample(BaseModel):
 
     scope = WELL_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: sampled at the site; goes up with its well
 
     class Meta:
         ordering = ["-sampled_on"]
@@ -347,6 +353,7 @@ class Trajectory(BaseModel):
 
     scope = WELLBORE_SCOPE
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: goes up with its wellbore
 
     class Meta:
         ordering = ["wellbore", "name"]
@@ -387,6 +394,7 @@ class SurveyStation(BaseModel):
 
     scope = FieldScope("trajectory__wellbore__well__site__field__code", site="trajectory__wellbore__well__site__code")
     rbac = rbac.OPERATOR_WRITES
+    sync_direction = "up"  # apps.sync: child of a trajectory
 
     class Meta:
         ordering = ["trajectory", "md"]

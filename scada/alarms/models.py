@@ -132,7 +132,8 @@ class AlarmJournal(models.Model):
     """Append-only record of every transition: who, when, from, to, and the value."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="journal")
+    # Always set on the box that made the row; empty in the hub's copy (the alarm state row does not sync: see below).
+    alarm = models.ForeignKey(Alarm, null=True, on_delete=models.CASCADE, related_name="journal")
     site = models.ForeignKey("wells.Site", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(db_index=True)
     event = models.CharField(max_length=20, choices=AlarmEvent.choices)
@@ -149,6 +150,11 @@ class AlarmJournal(models.Model):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.READ_ONLY
+    # apps.sync: up, append-only (registered in apps/sync/apps.py). ``alarm`` stays home: its closure (Alarm ->
+    # AlarmDefinition -> Tag -> Device) is per-box SCADA configuration (Tag.key, Device/Tag names are unique per box,
+    # not across edges) and the Alarm row is rewritten at every evaluation.
+    sync_direction = "up"
+    sync_exclude = ("alarm",)
 
     class Meta:
         ordering = ["-at"]
