@@ -1,22 +1,34 @@
-"""Sync drain throughput: a backlog of outbox events on an edge database drained to a hub on loopback.
+"""Sync drain throughput: a backlog of outbox events on an edge database drained to a hub on loopback, and one day
+of historian telemetry at the demo site's rate.
 
-    .venv/bin/python bench/sync_drain.py [--events 1000000] [--batch 5000] [--forwarders 1]
+    .venv/bin/python bench/sync_drain.py [--events 1000000] [--batch 5000] [--forwarders 1] [--no-telemetry]
 
 Two databases in one PostgreSQL cluster (DATABASE_URL's server if it is postgres://, else a throw-away server started
-like the tests do): the edge's, migrated, and the hub's, copied from it. The backlog is generated in SQL (half well
-updates spread over 10,000 wells, half audit rows); the hub is ``daphne`` with EDGE_ROLE=hub; the forwarders are
-``manage.py run_sync --once`` processes (several take batches with SELECT ... FOR UPDATE SKIP LOCKED). Prints the
-events/s from the first request to an empty outbox, then checks zero loss and zero duplicates at the hub.
+like the tests do: fsync and synchronous_commit off): the edge's, migrated, and the hub's, copied from it. The
+backlog is generated in SQL (half well updates spread over 10,000 wells, half audit rows); the hub is ``daphne`` with
+EDGE_ROLE=hub; the forwarders are ``manage.py run_sync --once`` processes.
+
+Prints, in one run:
+- the baselines: a raw binary COPY of the same outbox rows from the edge into a table of the same shape (with its
+  indexes) on the hub, and a raw COPY of the backlog's audit rows into the hub's audit table (13 indexes): what
+  PostgreSQL on this box does with no sync logic at all;
+- the drain: events/s from the first request to an empty outbox, its ratio to both baselines, then zero loss and
+  zero duplicates counted at the hub (every event received once, every event delivered at the edge);
+- telemetry: the demo site's recorded rate (scada/demo.py tags polled every 1 s, the simulator's signal models
+  through the recorder's deadband / max-interval filter), one day of it written to the edge historian, and the time
+  to forward it to the hub through the ``scada.samples`` stream, with points/s and the rows found at the hub.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,12 +65,63 @@ CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id WHERE i = i) a
 CROSS JOIN LATERAL (SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i %% 10000), 12, '0'))::uuid AS id) w;
 """
 
+SEED_TAGS = """
+from apps.wells.models import Field, Site
+from scada.demo import seed_scada
+import sys
+f, _ = Field.objects.get_or_create(code="NORTH", defaults={"name": "North"})
+for code in ("PAD-A", "PAD-B"):
+    Site.objects.get_or_create(code=code, defaults={"field": f, "name": code, "kind": "pad"})
+seed_scada(sys.stdout)
+"""
+
+AUDIT_COLUMNS = ("id", "at", "actor_name", "channel", "ip", "request_id", "action", "object_type", "object_id",
+                 "object_repr", "changes", "message", "field_code", "site_code")
+
+
+def demo_telemetry_day(start_epoch: float, seconds: int = 86_400, seed: int = 8):
+    """One day of the demo site's historian rows: scada/demo.py's tags polled every second, values from the
+    simulator's signal models (setpoints stay put), recorded through the gateway's Recorder filter (0.5 % of span
+    deadband, 300 s max interval, quality Good throughout). Returns (rows, number of tags)."""
+    import random
+
+    from scada.demo import WELLS, _tags_for
+    from scada.runtime.recorder import Recorder
+    from scada.runtime.samples import Sample
+    from scada.simulator import signal_for
+
+    random.seed(seed)
+    tags = []
+    per_pad = {"PAD-A": 0, "PAD-B": 0}
+    for well, pad in WELLS.items():
+        for suffix, _d, _r, _a, _t, _s, (low, high), _u, writable in _tags_for(well, per_pad[pad]):
+            tags.append((f"{well}.{suffix}", low, high, writable))
+        per_pad[pad] += 1
+    tags += [("PAD-A.TANK_LVL", 0.0, 100.0, False), ("PAD-B.TANK_LVL", 0.0, 100.0, False)]
+    configs = []
+    for key, (name, low, high, writable) in enumerate(tags, start=1):
+        deadband = 0.005 * (high - low) if low is not None else 0.0
+        configs.append(SimpleNamespace(key=key, name=name, eng_low=low, eng_high=high, deadband=deadband,
+                                       max_interval_s=300.0, writable=writable))
+    recorder = Recorder()
+    recorder.configure(configs)
+    signals = {c.key: signal_for(c) for c in configs}
+    rows = []
+    for t in range(seconds):
+        ts = start_epoch + t
+        samples = [Sample(c.key, ts, signals[c.key].base if c.writable else signals[c.key].step(t, 1.0), 0)
+                   for c in configs]
+        rows += recorder.filter(samples)
+    return rows, configs
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--forwarders", type=int, default=1)
+    parser.add_argument("--pipeline", type=int, default=1, help="1: two batches in flight per forwarder; 0: one")
+    parser.add_argument("--no-telemetry", action="store_true")
     args = parser.parse_args()
 
     import dj_database_url
@@ -74,20 +137,25 @@ def main():
         url = server.url()
     cfg = dj_database_url.parse(url)
     admin = url.rsplit("/", 1)[0] + "/postgres"
-    edge_db, hub_db = "sync_bench_edge", "sync_bench_hub"
-    edge_url, hub_url = f"{url.rsplit('/', 1)[0]}/{edge_db}", f"{url.rsplit('/', 1)[0]}/{hub_db}"
+    edge_db, hub_db, scratch_db = "sync_bench_edge", "sync_bench_hub", "sync_bench_scratch"
+    base = url.rsplit("/", 1)[0]
+    edge_url, hub_url, scratch_url = f"{base}/{edge_db}", f"{base}/{hub_db}", f"{base}/{scratch_db}"
     pg = lambda u: u.replace("postgres://", "postgresql://", 1)  # noqa: E731
     hub = None
     try:
         with psycopg.connect(pg(admin), autocommit=True) as conn:
-            for name in (edge_db, hub_db):
+            for name in (edge_db, hub_db, scratch_db):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{edge_db}"')
         print(f"migrating the edge database ({cfg['HOST']}:{cfg['PORT']}) ...", flush=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True,
-                       env=base_env(DATABASE_URL=edge_url, EDGE_ROLE="edge"))
+        edge_env = base_env(DATABASE_URL=edge_url, EDGE_ROLE="edge")
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True, env=edge_env)
+        if not args.no_telemetry:  # the demo tags on both boxes (the hub database is a copy)
+            subprocess.run([sys.executable, "manage.py", "shell", "-c", SEED_TAGS], cwd=ROOT, check=True,
+                           env=edge_env, stdout=subprocess.DEVNULL)
         with psycopg.connect(pg(admin), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{hub_db}" TEMPLATE "{edge_db}"')
+            conn.execute(f'CREATE DATABASE "{scratch_db}" TEMPLATE "{edge_db}"')
         t0 = time.perf_counter()
         with psycopg.connect(pg(edge_url), autocommit=True) as conn:
             conn.execute(GENERATE)
@@ -95,15 +163,19 @@ def main():
             conn.execute("ANALYZE sync_outboxevent")
             total = conn.execute("SELECT count(*) FROM sync_outboxevent WHERE state = 'pending'").fetchone()[0]
             size = conn.execute("SELECT pg_total_relation_size('sync_outboxevent')").fetchone()[0]
-        print(f"backlog: {total} events generated in {time.perf_counter() - t0:.1f} s "
+        print(f"backlog: {total:,} events generated in {time.perf_counter() - t0:.1f} s "
               f"(outbox {size / 1e6:.0f} MB, {size / total:.0f} bytes/event with indexes)", flush=True)
         with psycopg.connect(pg(hub_url), autocommit=True) as conn:  # the hub has the site already (master data)
             conn.execute(GENERATE)
 
+        # -- baselines: raw COPY of the same rows, no sync logic -------------------------------------------------
+        copy_rate, audit_rate = copy_baselines(pg(edge_url), pg(scratch_url), total)
+
+        # -- the drain -------------------------------------------------------------------------------------------
         hub = Hub(hub_url).start()
         token = hub.issue_token("edge-bench")
         env = forwarder_env(edge_url, hub.url, token, "edge-bench", SYNC_BATCH_SIZE=args.batch,
-                            SYNC_TIMEOUT_SECONDS=120, SYNC_PULL_ENABLED=0)
+                            SYNC_TIMEOUT_SECONDS=120, SYNC_PULL_ENABLED=0, SYNC_PIPELINE=args.pipeline)
         t0 = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "manage.py", "run_sync", "--once"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -120,19 +192,107 @@ def main():
         audit = hub.query("SELECT count(*) FROM core_auditevent WHERE actor_name = 'bench'")[0][0]
         wells = hub.query("SELECT count(*) FROM wells_well WHERE uwi LIKE 'BUWI-%%'")[0][0]
         inner = max(float(out.split("seconds=")[1].split()[0]) for out, _ in outputs if "seconds=" in out)
-        print(f"drained {total} events in {inner:.1f} s: {total / inner:,.0f} events/s "
-              f"(batch {args.batch}, {args.forwarders} forwarder(s); {elapsed:.1f} s and "
-              f"{total / elapsed:,.0f} events/s counting the forwarder processes' start-up)")
-        print(f"hub: {rows[0]} received, {rows[1]} distinct, duplicates {rows[0] - rows[1]}, "
-              f"lost {total - rows[1]}, not delivered at the edge {left}; {audit} audit rows, {wells} wells")
+        rate = total / inner
+        print(f"drained {total:,} events in {inner:.1f} s: {rate:,.0f} events/s "
+              f"(batch {args.batch}, {args.forwarders} forwarder(s), pipeline {'on' if args.pipeline else 'off'}; "
+              f"{elapsed:.1f} s and {total / elapsed:,.0f} events/s counting the forwarder processes' start-up)")
+        print(f"ratios: drain / raw outbox COPY = {rate / copy_rate:.2f}, drain / raw audit-row COPY = "
+              f"{rate / audit_rate:.2f}; target 20,000 events/s: {'met' if rate >= 20_000 else 'NOT met'}")
+        print(f"hub: {rows[0]:,} received, {rows[1]:,} distinct, duplicates {rows[0] - rows[1]}, "
+              f"lost {total - rows[1]}, not delivered at the edge {left}; {audit:,} audit rows, {wells:,} wells")
         ok = rows[0] == rows[1] == total and left == 0
-        print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH")
+        print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH", flush=True)
+
+        if not args.no_telemetry:
+            ok = telemetry_day(edge_url, hub, env) and ok
         return 0 if ok else 1
     finally:
         if hub is not None:
             hub.stop()
         if server is not None:
             server.stop()
+
+
+def copy_baselines(edge_dsn: str, scratch_dsn: str, total: int) -> tuple[float, float]:
+    """Raw binary COPY of the backlog into a table of the outbox's shape (with its indexes) in another database,
+    and of the audit events' rows into the audit table: the floor any sync design works against on this box."""
+    import psycopg
+
+    with psycopg.connect(edge_dsn) as src, psycopg.connect(scratch_dsn) as dst:
+        dst.execute("CREATE TABLE bench_outbox_copy (LIKE sync_outboxevent INCLUDING ALL)")
+        dst.commit()
+        t0 = time.perf_counter()
+        with src.cursor().copy("COPY sync_outboxevent TO STDOUT (FORMAT BINARY)") as out, \
+                dst.cursor().copy("COPY bench_outbox_copy FROM STDIN (FORMAT BINARY)") as into:
+            for chunk in out:
+                into.write(chunk)
+        dst.commit()
+        copy_s = time.perf_counter() - t0
+        cols = ", ".join(AUDIT_COLUMNS)
+        t0 = time.perf_counter()
+        select = (f"COPY (SELECT r.{cols.replace(', ', ', r.')} FROM sync_outboxevent o, "
+                  f"jsonb_populate_record(NULL::core_auditevent, o.payload) r "
+                  f"WHERE o.aggregate_type = 'core.auditevent' AND o.payload->>'actor_name' = 'bench') "
+                  f"TO STDOUT (FORMAT BINARY)")
+        with src.cursor().copy(select) as out, \
+                dst.cursor().copy(f"COPY core_auditevent ({cols}) FROM STDIN (FORMAT BINARY)") as into:
+            for chunk in out:
+                into.write(chunk)
+        dst.commit()
+        audit_s = time.perf_counter() - t0
+        audits = dst.execute("SELECT count(*) FROM core_auditevent WHERE actor_name = 'bench'").fetchone()[0]
+    copy_rate, audit_rate = total / copy_s, audits / audit_s
+    print(f"baseline: raw COPY of the {total:,} outbox rows into a same-shaped table: {copy_s:.1f} s, "
+          f"{copy_rate:,.0f} rows/s; raw COPY of the {audits:,} audit rows into the audit table: {audit_s:.1f} s, "
+          f"{audit_rate:,.0f} rows/s", flush=True)
+    return copy_rate, audit_rate
+
+
+def telemetry_day(edge_url: str, hub, env: dict) -> bool:
+    """One day at the demo rate into the edge historian, then forwarded by ``run_sync --once`` rounds."""
+    import django
+    import psycopg
+
+    from tests.sync.procs import base_env
+
+    os.environ.update(base_env(DATABASE_URL=edge_url, EDGE_ROLE="edge", DJANGO_SETTINGS_MODULE="erp.settings"))
+    django.setup()  # the SCADA modules (simulator, recorder) read their settings
+    from scada.historian import COPY_SQL, pack_copy
+
+    edge_dsn = edge_url.replace("postgres://", "postgresql://", 1)
+    start = (int(time.time()) // 86_400 - 2) * 86_400  # the day before yesterday, UTC: settled rows
+    t0 = time.perf_counter()
+    rows, tags = demo_telemetry_day(start)
+    per_day = len(rows)
+    polled = len(tags) * 86_400
+    print(f"telemetry: {len(tags)} demo tags polled every 1 s = {polled:,} samples/day; the recorder keeps "
+          f"{per_day:,} rows/day ({per_day / 86_400:.1f} points/s, {100 * per_day / polled:.1f} % of the samples; "
+          f"simulated in {time.perf_counter() - t0:.1f} s)", flush=True)
+    with psycopg.connect(edge_dsn) as conn:
+        keys = dict(conn.execute("SELECT name, key FROM scada_tag").fetchall())
+        local = {t.key: keys[t.name] for t in tags}
+        data = pack_copy([(ts, local[key], value, quality) for ts, key, value, quality in rows])
+        with conn.cursor().copy(COPY_SQL) as copy:
+            copy.write(data)
+        conn.commit()
+    t0 = time.perf_counter()
+    rounds, inner = 0, 0.0
+    while True:
+        rounds += 1
+        result = subprocess.run([sys.executable, "manage.py", "run_sync", "--once"], cwd=ROOT, env=env,
+                                capture_output=True, text=True)
+        found = re.search(r"seconds=([\d.]+)", result.stdout)
+        inner += float(found.group(1)) if found else 0.0
+        stored = hub.query("SELECT count(*) FROM scada_historian")[0][0]
+        if result.returncode != 0 or stored >= per_day or rounds >= 50:
+            break
+    elapsed = time.perf_counter() - t0
+    print(f"telemetry: one day ({per_day:,} points) forwarded in {inner:.1f} s in {rounds} run_sync round(s) "
+          f"({per_day / inner:,.0f} points/s; {elapsed:.1f} s with process start-up); hub historian rows "
+          f"{stored:,}; exit {result.returncode} {result.stderr.strip()[-300:]}", flush=True)
+    ok = stored == per_day
+    print("TELEMETRY COMPLETE" if ok else "TELEMETRY MISMATCH", flush=True)
+    return ok
 
 
 if __name__ == "__main__":
