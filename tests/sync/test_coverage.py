@@ -258,3 +258,31 @@ def test_documented_in_docs_sync_md():
     missing = [label for label in EXPECTED if f"`{label}`" not in section[1]]
     assert not missing, missing
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_iadc_rekey_migration_carries_time_log_rows():
+    """Drilling 0004 on a box whose codes and time-log rows have random ids (loaded by 0003 before it existed)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from apps.drilling.models import DrillingReport, IadcActivity, TimeLogRow
+    from apps.wells.models import Field, Site, Well, Wellbore
+
+    field = Field.objects.create(code="FMIG", name="Field mig")
+    well = Well.objects.create(site=Site.objects.create(field=field, code="SMIG", name="Site mig"), name="MIG-1",
+                               uwi="UWI-MIG")
+    report = DrillingReport.objects.create(wellbore=Wellbore.objects.create(well=well, name="OH"),
+                                           report_date=dt.date(2026, 3, 1))
+    old = uuid.uuid4()
+    IadcActivity.objects.create(id=old, code="99", subcode="Z", description="Legacy code")
+    row = TimeLogRow.objects.create(report=report, start_time=dt.time(6), end_time=dt.time(7),
+                                    activity_id=old, description="x")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("drilling", "0003_iadc_codes")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("drilling"))
+    new = uuid.uuid5(uuid.UUID("5b0f3c1e-8d1a-4c53-9a43-1adc00000000"), "99/Z")
+    assert not IadcActivity.objects.filter(pk=old).exists()
+    assert IadcActivity.objects.get(pk=new).description == "Legacy code"
+    assert TimeLogRow.objects.get(pk=row.pk).activity_id == new
