@@ -286,3 +286,28 @@ def test_iadc_rekey_migration_carries_time_log_rows():
     assert not IadcActivity.objects.filter(pk=old).exists()
     assert IadcActivity.objects.get(pk=new).description == "Legacy code"
     assert TimeLogRow.objects.get(pk=row.pk).activity_id == new
+
+
+@pytest.mark.django_db
+def test_backfill_queues_existing_rows_targets_first(settings):
+    """Rows made before their model synced have no events: sync_backfill queues them, foreign-key targets first."""
+    from django.core.management import call_command
+
+    from apps.drilling.models import DrillingReport
+    from apps.wells.models import Field, Site, Well, Wellbore
+
+    settings.EDGE_ROLE = "edge"
+    field = Field.objects.create(code="FBF", name="Field backfill")
+    well = Well.objects.create(site=Site.objects.create(field=field, code="SBF", name="Site bf"), name="BF-1",
+                               uwi="UWI-BF")
+    parent = Wellbore.objects.create(well=well, name="OH")
+    sidetrack = Wellbore.objects.create(well=well, name="ST1", parent=parent)
+    ddr = DrillingReport.objects.create(wellbore=sidetrack, report_date=dt.date(2026, 3, 1))
+    OutboxEvent.objects.all().delete()
+    call_command("sync_backfill", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seq = {agg: s for agg, s in OutboxEvent.objects.values_list("aggregate_id", "sequence")}
+    ids = [str(x.pk) for x in (field, well.site, well, parent, sidetrack, ddr)]
+    assert all(i in seq for i in ids)
+    assert [seq[i] for i in ids] == sorted(seq[i] for i in ids)
+    assert not OutboxEvent.objects.filter(aggregate_type="core.auditevent").exists()
+    assert set(OutboxEvent.objects.values_list("op", flat=True)) == {"upsert"}
