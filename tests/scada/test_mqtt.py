@@ -244,3 +244,23 @@ def test_broker_restart_marks_tags_bad_and_loses_no_message_published_after_it()
     good = [(ts, v) for _k, ts, v, q in rows(key) if q == GOOD]
     assert [v for _ts, v in good] == [1.0] + [float(i) for i in range(2, 202)]
     assert any(q == BAD and v is None for _k, _ts, v, q in rows(key))
+
+
+def test_seed_mqtt_demo_is_idempotent_and_valid(db):
+    import io
+
+    from scada.models import Device, Tag
+    from scada.sim_mqtt import seed_mqtt_demo
+    from tests.scada.mqtt_helpers import site
+
+    site()
+    out = io.StringIO()
+    first = seed_mqtt_demo(out, broker_url="mqtt://127.0.0.1:1884")
+    again = seed_mqtt_demo(out)
+    assert [d.pk for d in first] == [d.pk for d in again] and len(first) == 2
+    json_dev, spb_dev = Device.objects.get(name="MQTT-PAD-A-TB"), Device.objects.get(name="MQTT-SPB-GAUGES")
+    assert json_dev.settings()["topic_prefix"] == "wellsite/pad-a/tb1"
+    assert spb_dev.settings()["sparkplug"] is True
+    assert Tag.objects.get(name="W03.DH_P").address == {"key": "W03/DH_P"}
+    assert Tag.objects.filter(device=json_dev).count() == 7
+    assert "MQTT demo device MQTT-SPB-GAUGES: 8 tags" in out.getvalue()
