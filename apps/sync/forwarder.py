@@ -303,16 +303,20 @@ class Forwarder:
                 backlog = {"pending": info["pending"], "quarantined": info["quarantined"],
                            "oldest_pending_age_seconds": info["oldest_pending_age_seconds"]}
                 batches = 0
+                sequential = not self.pipeline
                 if self.pipeline:
                     try:
                         self.drain_pipelined(result, backlog, max_batches)
-                        batches = max_batches or 0  # drained (or did its share): the loop below only resumes a 413
                     except HubError as exc:
                         if exc.status != 413:
                             raise
+                        # The hub's body limit is lower than ours: go on one batch at a time, halving on each 413.
                         self.batch_size = max(1, self.batch_size // 2)
                         self.max_bytes = max(1024, self.max_bytes // 2)
-                while max_batches is None or batches < max_batches:
+                        sequential = True
+                # One pass over the backlog per round (an event rejected in this round waits for its backoff and the
+                # next round, as before).
+                while sequential and (max_batches is None or batches < max_batches):
                     try:
                         claimed = self.push_batch(result, backlog)
                     except HubError as exc:
