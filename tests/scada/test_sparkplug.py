@@ -98,7 +98,8 @@ def test_birth_data_death_stale_and_rebirth_on_sequence_gap(mqtt_url):
         node.data("W01", {"DH_P": 181.5}, ts_ms=1_767_225_600_000).wait_for_publish(10)
         node.data("", {"UPTIME": 2.0}).wait_for_publish(10)
         wait_for(lambda: gw.current(w01)[:2] == (181.5, GOOD) and gw.current(uptime)[:2] == (2.0, GOOD))
-        assert (w01.key, 1_767_225_600.0, 181.5, GOOD) in rows(w01.key)  # metric time from the payload
+        wait_for(lambda: (w01.key, 1_767_225_600.0, 181.5, GOOD) in rows(w01.key),  # time from the payload
+                 what="the DDATA row committed")
 
         rebirths = node.rebirths
         node.skip_seq(3)  # three messages "lost": the next one shows a gap
