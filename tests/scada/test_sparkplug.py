@@ -119,7 +119,7 @@ def test_birth_data_death_stale_and_rebirth_on_sequence_gap(mqtt_url):
         wait_for(lambda: all(gw.current(t)[1] == STALE for t in (w01, w02, uptime)), what="Stale after NDEATH")
         assert gw.current(w01)[0] is not None  # the last value, flagged Stale (never shown as current)
         assert gw.connected(device)  # the node died, not the broker connection
+        wait_for(lambda: any(q == STALE for _k, _ts, _v, q in rows(w01.key)), what="the Stale row committed")
     finally:
         node.client.loop_stop()
         gw.stop()
-    assert any(q == STALE for _k, _ts, _v, q in rows(w01.key))

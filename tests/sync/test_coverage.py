@@ -45,6 +45,7 @@ EXPECTED = {
     # hub -> edges: master data (both: the hub authors it, an isolated edge may add an entry that then goes up)
     "inventory.item": BOTH, "intervention.toolcomponent": BOTH, "finance.account": DOWN,
     "wells.field": BOTH, "wells.reservoir": BOTH,
+    "scada.tagtemplate": DOWN, "scada.tagtemplateitem": DOWN,
 }
 
 # Rows the receiving side already has with the same primary key, so a foreign key to them needs no sync.
