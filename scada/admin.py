@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from apps.core.admin_base import ScopedAdmin
-from scada.models import CurrentValue, Device, Tag, WriteCommand
+from scada.models import CurrentValue, Device, Tag, TagTemplate, TagTemplateItem, WriteCommand
 
 
 class TagInline(admin.TabularInline):
@@ -33,7 +33,7 @@ class TagAdmin(ScopedAdmin):
     list_display = ("name", "key", "device", "data_type", "scaling", "unit", "writable", "enabled")
     list_filter = ("device__protocol", "data_type", "scaling", "writable", "enabled", "device__site")
     search_fields = ("name", "description", "device__name")
-    readonly_fields = (*ScopedAdmin.readonly_fields, "key")
+    readonly_fields = (*ScopedAdmin.readonly_fields, "key", "template", "template_version")
     raw_id_fields = ("well", "equipment")
     inlines = [WriteInline]
 
@@ -61,3 +61,33 @@ class CurrentValueAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class TagTemplateItemInline(admin.TabularInline):
+    model = TagTemplateItem
+    fields = ("suffix", "description", "address", "data_type", "scaling", "eng_low", "eng_high", "unit", "deadband",
+              "deadband_mode", "max_interval_s", "writable", "alarms")
+    extra = 0
+
+
+@admin.register(TagTemplate)
+class TagTemplateAdmin(ScopedAdmin):
+    """A template and its items; one save bumps the version once (scada.models.TagTemplate.editing)."""
+
+    list_display = ("name", "protocol", "version", "updated_at")
+    list_filter = ("protocol",)
+    search_fields = ("name", "description")
+    readonly_fields = (*ScopedAdmin.readonly_fields, "version")
+    inlines = [TagTemplateItemInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+        # A change is saved in save_related, with the items, so the version goes up once.
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        with obj.editing(bump=change):
+            if change:
+                obj.save()
+            super().save_related(request, form, formsets, change)

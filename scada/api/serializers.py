@@ -1,8 +1,9 @@
+from django.db import transaction
 from rest_framework import serializers
 
 from apps.core.api.base import ScopedModelSerializer
 from scada import protocols
-from scada.models import Device, Tag, WriteCommand
+from scada.models import Device, Tag, TagTemplate, TagTemplateItem, WriteCommand
 
 
 class DeviceSerializer(ScopedModelSerializer):
@@ -31,8 +32,9 @@ class TagSerializer(ScopedModelSerializer):
         model = Tag
         fields = ["id", "key", "name", "description", "device", "device_name", "address", "data_type", "scaling",
                   "raw_low", "raw_high", "eng_low", "eng_high", "unit", "deadband", "deadband_mode",
-                  "max_interval_s", "writable", "enabled", "well", "equipment", "created_at", "updated_at"]
-        read_only_fields = ["key", "created_at", "updated_at"]
+                  "max_interval_s", "writable", "enabled", "well", "equipment", "template", "template_version",
+                  "created_at", "updated_at"]
+        read_only_fields = ["key", "template", "template_version", "created_at", "updated_at"]
 
     def validate(self, attrs):
         device = attrs.get("device", getattr(self.instance, "device", None))
@@ -48,6 +50,91 @@ class TagSerializer(ScopedModelSerializer):
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"address": exc.detail})
         return attrs
+
+
+class TagTemplateItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TagTemplateItem
+        fields = ["id", "suffix", "description", "address", "data_type", "scaling", "raw_low", "raw_high", "eng_low",
+                  "eng_high", "unit", "deadband", "deadband_mode", "max_interval_s", "writable", "alarms"]
+        read_only_fields = ["id"]
+
+
+class TagTemplateSerializer(ScopedModelSerializer):
+    """A template with its items, written in one request: ``items`` (when given) is the complete list, matched by
+    suffix (new suffixes are created, missing ones deleted). The version goes up once per request that changes it."""
+
+    items = TagTemplateItemSerializer(many=True, required=False)
+
+    class Meta:
+        model = TagTemplate
+        fields = ["id", "name", "description", "protocol", "version", "items", "created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        protocol = attrs.get("protocol", getattr(self.instance, "protocol", None))
+        items = attrs.get("items")
+        if items is not None:
+            errors, seen = {}, set()
+            for i, data in enumerate(items):
+                problems = TagTemplateItem(**data).problems(protocol)
+                if data["suffix"] in seen:
+                    problems.setdefault("suffix", []).append(f"{data['suffix']} is listed twice.")
+                seen.add(data["suffix"])
+                if problems:
+                    errors[str(i)] = problems
+            if errors:
+                raise serializers.ValidationError({"items": errors})
+        elif self.instance is not None and protocol != self.instance.protocol:
+            problems = self.instance.item_problems(protocol)
+            if problems:
+                raise serializers.ValidationError(problems)
+        return attrs
+
+    def create(self, validated_data):
+        items = validated_data.pop("items", [])
+        with transaction.atomic():
+            template = TagTemplate(**validated_data)
+            template.save()
+            with template.editing(bump=False):
+                for data in items:
+                    TagTemplateItem(template=template, **data).save()
+        return template
+
+    def update(self, instance, validated_data):
+        items = validated_data.pop("items", None)
+        with instance.editing():
+            for attr, value in validated_data.items():
+                setattr(instance, attr, value)
+            instance.save()
+            if items is not None:
+                current = {item.suffix: item for item in instance.items.all()}
+                for data in items:
+                    item = current.pop(data["suffix"], None) or TagTemplateItem(template=instance)
+                    for attr, value in data.items():
+                        setattr(item, attr, value)
+                    item.save()
+                for item in current.values():
+                    item.delete()
+        return instance
+
+
+class ApplyTemplateSerializer(serializers.Serializer):
+    device = serializers.UUIDField(help_text="The device the tags are created on (in your scope).")
+    well = serializers.UUIDField(required=False, allow_null=True, help_text="Well the tags are linked to ({well}).")
+    prefix = serializers.CharField(max_length=60, help_text="Tag names are <prefix>.<suffix>, e.g. W05.")
+    offset = serializers.IntegerField(min_value=0, max_value=65535, default=0,
+                                      help_text="Added to integer Modbus addresses; {offset} in address strings.")
+
+
+class ApplyResultSerializer(serializers.Serializer):
+    template = serializers.UUIDField()
+    version = serializers.IntegerField()
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    alarms_written = serializers.IntegerField()
+    tags = TagSerializer(many=True)
 
 
 class WriteCommandSerializer(ScopedModelSerializer):

@@ -3,24 +3,28 @@ import csv
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.base import ScopedModelViewSet
 from apps.core.api.exceptions import Conflict
-from scada import historian
+from apps.core.permissions import can
+from scada import historian, services
 from scada.api.serializers import (
+    ApplyResultSerializer,
+    ApplyTemplateSerializer,
     CurrentValueSerializer,
     DeviceSerializer,
     HistoryQuerySerializer,
     HistorySerializer,
     TagSerializer,
+    TagTemplateSerializer,
     WriteCommandSerializer,
 )
 from scada.choices import Quality, WriteStatus
 from scada.filters import DeviceFilter, TagFilter, WriteCommandFilter
-from scada.models import Device, Tag, WriteCommand
+from scada.models import Device, Tag, TagTemplate, WriteCommand
 
 
 class DeviceViewSet(ScopedModelViewSet):
@@ -88,6 +92,59 @@ class TagViewSet(ScopedModelViewSet):
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{tag.name}-history.csv"'
         return response
+
+
+class TagTemplateViewSet(ScopedModelViewSet):
+    """Tag configuration templates (global master data, authored at the hub) with their items in one request;
+    ``POST tag-templates/<id>/apply/`` creates or updates a device's ``<prefix>.<suffix>`` tags from one."""
+
+    queryset = TagTemplate.objects.prefetch_related("items")
+    serializer_class = TagTemplateSerializer
+    filterset_fields = ["protocol"]
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "protocol", "version", "created_at"]
+
+    def _full_clean(self, serializer):
+        # The nested items are validated by the serializer; the template's own fields by the model.
+        items = serializer.validated_data.pop("items", None)
+        try:
+            return super()._full_clean(serializer)
+        finally:
+            if items is not None:
+                serializer.validated_data["items"] = items
+
+    @extend_schema(request=ApplyTemplateSerializer, responses={201: ApplyResultSerializer, 200: ApplyResultSerializer},
+                   description="Create (201) or update (200 when nothing new was created) the tags <prefix>.<suffix> "
+                   "of the template on a device of your scope, with their HH/H/L/LL alarm definitions. Idempotent. "
+                   "A device or well outside your scope answers 404.")
+    @action(detail=True, methods=["post"], rbac_action="apply", filter_backends=[], pagination_class=None)
+    def apply(self, request, pk=None):
+        from apps.wells.models import Well
+
+        template = self.get_object()
+        params = ApplyTemplateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        user = request.user
+        if not (can(user, Tag, "add") and can(user, Tag, "change")):
+            raise exceptions.PermissionDenied("Your role may not create tags.")
+        device = Device.objects.restrict(user, "change").filter(pk=data["device"]).first()
+        if device is None:
+            raise exceptions.NotFound("No such device.")
+        well = None
+        if data.get("well"):
+            well = Well.objects.restrict(user, "view").filter(pk=data["well"]).first()
+            if well is None:
+                raise exceptions.NotFound("No such well.")
+        result = services.apply_template(template, device, well=well, prefix=data["prefix"], offset=data["offset"],
+                                         user=user)
+        body = {
+            "template": str(template.pk), "version": result.template.version,
+            "created": [t.name for t in result.created], "updated": [t.name for t in result.updated],
+            "unchanged": [t.name for t in result.unchanged], "alarms_written": result.alarms_written,
+            "tags": TagSerializer(result.all_tags, many=True, context=self.get_serializer_context()).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 class WriteCommandViewSet(ScopedModelViewSet):
