@@ -19,7 +19,6 @@ from scada.alarms.models import Alarm, AlarmDefinition
 from scada.demo_templates import ESP_WELL_TEMPLATE, esp_well_items, seed_tag_templates
 from scada.models import Tag, TagTemplate, TagTemplateItem
 from tests.scada.helpers import make_device, make_tag
-from tests.sync.conftest import hub, sync_dbs  # noqa: F401  (the hub -> edge pull test reuses the sync fixtures)
 
 ITEMS = [
     {"suffix": "THP", "description": "Tubing head pressure", "address": {"register_type": "input", "address": 0},
@@ -319,6 +318,37 @@ def test_templates_sync_down():
     assert registry.spec_for("scada.tag") is None  # SCADA configuration stays home: its template link with it
 
 
+@pytest.fixture(scope="module")
+def template_hub(django_db_setup, django_db_blocker):
+    """(edge database URL, Hub): a hub process on its own copy of the test database, like tests/sync/conftest.py's
+    fixtures but under another database name (importing those fixtures here would make a second session-wide hub on
+    the same database when both folders run in one session)."""
+    import tempfile
+    from pathlib import Path
+
+    import psycopg
+    from django.db import connection, connections
+
+    from tests.sync.conftest import _url
+    from tests.sync.procs import Hub
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-process sync test needs PostgreSQL")
+    cfg = connection.settings_dict
+    edge_name, hub_name = cfg["NAME"], f"{cfg['NAME']}_tplhub"
+    admin = _url(cfg, "postgres").replace("postgres://", "postgresql://", 1)
+    with django_db_blocker.unblock():
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{hub_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{hub_name}" TEMPLATE "{edge_name}"')
+    server = Hub(_url(cfg, hub_name), log_dir=Path(tempfile.mkdtemp(prefix="wellsite-tpl-"))).start()
+    yield _url(cfg, edge_name), server, _url(cfg, hub_name)
+    server.stop()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{hub_name}" WITH (FORCE)')
+
+
 HUB_AUTHORING = """
 import json
 from scada.models import TagTemplate, TagTemplateItem
@@ -336,16 +366,17 @@ print(json.dumps({{"id": str(t.pk), "version": t.version}}))
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_template_authored_at_the_hub_is_pulled_and_applied_at_the_edge(hub, sync_dbs, settings):  # noqa: F811
+def test_template_authored_at_the_hub_is_pulled_and_applied_at_the_edge(template_hub, settings):
     from apps.sync.models import OutboxEvent
     from apps.wells.models import Field, Site
     from tests.sync.procs import PYTHON, ROOT, base_env, forwarder_env, run_sync_once
 
+    edge_url, hub, hub_url = template_hub
     edge_id = f"edge-tpl-{uuid.uuid4().hex[:8]}"
     settings.EDGE_ID = edge_id
     token = hub.issue_token(edge_id)
     name = f"ESP hub {uuid.uuid4().hex[:6]}"
-    env = base_env(EDGE_ROLE="hub", EDGE_ID="hub", DATABASE_URL=sync_dbs[1])
+    env = base_env(EDGE_ROLE="hub", EDGE_ID="hub", DATABASE_URL=hub_url)
     out = subprocess.run([PYTHON, "manage.py", "shell", "-c", HUB_AUTHORING.format(name=name, items=json.dumps(ITEMS))],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -354,7 +385,7 @@ def test_template_authored_at_the_hub_is_pulled_and_applied_at_the_edge(hub, syn
     # The hub holds back events younger than SYNC_PULL_SETTLE_SECONDS; age them instead of waiting.
     hub.query("UPDATE sync_outboxevent SET created_at = created_at - interval '1 minute' "
               "WHERE aggregate_type LIKE 'scada.tagtemplate%%' RETURNING sequence")
-    result = run_sync_once(forwarder_env(sync_dbs[0], hub.url, token, edge_id))
+    result = run_sync_once(forwarder_env(edge_url, hub.url, token, edge_id))
     assert result.returncode == 0, result.stderr
     template = TagTemplate.objects.get(pk=made["id"])
     assert (template.name, template.version, template.items.count()) == (name, 2, 3)
