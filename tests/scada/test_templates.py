@@ -395,3 +395,36 @@ def test_template_authored_at_the_hub_is_pulled_and_applied_at_the_edge(template
                                code=f"S{uuid.uuid4().hex[:5]}", name="S")
     applied = services.apply_template(template, make_device(site), prefix=f"E{uuid.uuid4().hex[:5]}")
     assert {t.template_version for t in applied.created} == {2}
+
+
+def test_admin_edit_of_template_and_items_bumps_the_version_once(world, personas, client):
+    from apps.core.testing import PASSWORD
+
+    admin = personas["admin"]
+    admin.set_password(PASSWORD)
+    admin.save()
+    assert client.post("/admin/login/", {"username": "admin-user", "password": PASSWORD}).status_code == 302
+    template = make_template(items=ITEMS[:1])
+    assert client.get("/admin/scada/tagtemplate/").status_code == 200
+    page = client.get(f"/admin/scada/tagtemplate/{template.pk}/change/")
+    assert page.status_code == 200
+    item = template.items.get()
+    prefix = "items"
+    data = {"name": template.name, "description": "edited in admin", "protocol": "modbus_tcp",
+            f"{prefix}-TOTAL_FORMS": "2", f"{prefix}-INITIAL_FORMS": "1", f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000"}
+    row = {"id": str(item.pk), "template": str(template.pk), "suffix": "THP", "description": "THP",
+           "address": json.dumps(item.address), "data_type": "uint16", "scaling": "ma_4_20", "eng_low": "0",
+           "eng_high": "150", "unit": "bar", "deadband": "0", "deadband_mode": "absolute", "max_interval_s": "900",
+           "alarms": json.dumps(item.alarms)}
+    new = {"suffix": "CHP", "description": "Casing head pressure", "template": str(template.pk),
+           "address": json.dumps({"register_type": "input", "address": 1}), "data_type": "uint16",
+           "scaling": "none", "eng_low": "", "eng_high": "", "unit": "bar", "deadband": "0",
+           "deadband_mode": "absolute", "max_interval_s": "900", "alarms": "[]"}
+    data.update({f"{prefix}-0-{k}": v for k, v in row.items()})
+    data.update({f"{prefix}-1-{k}": v for k, v in new.items()})
+    response = client.post(f"/admin/scada/tagtemplate/{template.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    template.refresh_from_db()
+    assert (template.version, template.description, template.items.count()) == (2, "edited in admin", 2)
+    assert template.items.get(suffix="THP").eng_high == 150
