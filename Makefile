@@ -2,7 +2,7 @@
 
 # Run the product on this machine (no external server needed) and print the URL and the demo logins.
 demo:
-	@bash deploy/scripts/bootstrap.sh
+	@bash deploy/scripts/bootstrap.sh --demo
 	@bash deploy/scripts/demo.sh
 
 # Install what is missing (virtualenv, pinned packages, PostgreSQL/Redis/Mosquitto binaries), then ruff,

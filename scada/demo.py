@@ -83,7 +83,11 @@ def seed_scada(stdout) -> None:
                  "wells W01-W04.")
     # The other sources: the OPC-UA separation facility on PAD-A, the tank-gauging CSV exports.
     from scada.demo_csv import seed_csv_demo
+    from scada.demo_templates import seed_tag_templates
+    from scada.sim_mqtt import seed_mqtt_demo
     from scada.sim_opcua import seed_opcua_demo
 
     seed_opcua_demo(stdout)
+    seed_mqtt_demo(stdout)
     seed_csv_demo(stdout)
+    seed_tag_templates(stdout)

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 want_servers=0
+want_demo=0
 [ "${1:-}" = "--servers" ] && want_servers=1
+[ "${1:-}" = "--demo" ] && want_demo=1
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -48,6 +50,12 @@ if [ "$want_servers" = 1 ]; then
   command -v socat >/dev/null 2>&1 || pkgs+=(socat)  # serial pseudo-terminal pairs for the Modbus RTU tests
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)  # browser tests (Playwright drives Debian's Chromium, never its own)
   if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
+fi
+
+# The demo's MQTT devices need a broker: the demo starts Debian's mosquitto as its own child process (no service).
+# Without it (no apt, no network) the demo still runs; the MQTT tags show Bad and the gateway keeps retrying.
+if [ "$want_demo" = 1 ] && ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+  ( apt_install mosquitto ) || echo "warning: mosquitto could not be installed; the MQTT part of the demo is off." >&2
 fi
 
 stamp=.venv/.requirements.sha256

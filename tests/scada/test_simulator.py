@@ -180,3 +180,56 @@ def test_simulate_field_command_serves_modbus_and_opcua_devices_with_faults():
     assert proc.returncode == 0, err[-2000:]
     assert "RTU-1: Modbus TCP" in out and "OPC-1: OPC-UA separation facility" in out
     assert "fault injected: sensor-fail on OPC-1" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mqtt_field_publishers_feed_the_gateway_json_and_sparkplug(mqtt_url):
+    """simulate_field's MQTT publishers, built from the demo's MQTT devices, reach the real gateway through a real
+    Mosquitto: JSON batches and the Sparkplug node's birth and data turn every MQTT tag Good; a malformed payload
+    lands in the dead-letter table."""
+    from scada.ingest.models import DeadLetter
+    from scada.management.commands.simulate_field import MqttField
+    from scada.models import Device, Tag
+    from scada.runtime.config import load_config
+    from scada.runtime.gateway import Gateway
+    from scada.sim_mqtt import seed_mqtt_demo
+
+    _seed()
+    Device.objects.exclude(protocol="mqtt").update(enabled=False)
+    seed_mqtt_demo(io.StringIO(), broker_url=mqtt_url)
+    for device in Device.objects.filter(protocol="mqtt"):  # a private session per test run
+        device.connection = {**device.connection, "client_id": f"test-{device.pk}"}
+        device.save()
+    tags = list(Tag.objects.filter(device__protocol="mqtt"))
+    assert len(tags) >= 10
+    field = MqttField([d for d in load_config().values() if d.protocol == "mqtt"])
+    assert sorted(line.split(":")[0] for line in field.describe()) == sorted(
+        Device.objects.filter(protocol="mqtt").values_list("name", flat=True))
+
+    json_name = next(d.name for d in Device.objects.filter(protocol="mqtt") if not d.connection.get("sparkplug"))
+
+    async def scenario():
+        gw = Gateway(flush_ms=50, reload_s=5, reconnect_max=0.3)
+        gw_stop, sim_stop = asyncio.Event(), asyncio.Event()
+        gw_task = asyncio.create_task(gw.run(gw_stop))
+        await until(lambda: all(r.connected for r in gw.runners.values()) and gw.runners, what="gateway subscribed")
+        await asyncio.to_thread(field.start)
+        sim_task = asyncio.create_task(field.run(sim_stop, tick=0.2))
+        cur = gw.store.get
+        try:
+            await until(lambda: all(cur(t.key) and cur(t.key)[1] == GOOD for t in tags), what="every MQTT tag Good")
+            await field.inject(json_name, "malformed")
+            await until(lambda: gw.db_call(lambda: DeadLetter.objects.filter(source="mqtt").exists()),
+                        what="the malformed payload dead-lettered")
+        finally:
+            sim_stop.set()
+            await sim_task
+            await asyncio.to_thread(field.stop)
+            gw_stop.set()
+            await gw_task
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM scada_historian")
