@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from apps.accounts import signals
         from apps.accounts.forms import LockoutAuthenticationForm
         from apps.accounts.models import User, UserScope
         from apps.core import audit
@@ -26,3 +27,4 @@ class AccountsConfig(AppConfig):
         audit.register(UserScope)
         admin.site.login_form = LockoutAuthenticationForm
         user_logged_out.connect(_on_logout, dispatch_uid="accounts-audit-logout")
+        signals.connect()  # role/scope changes re-emit the user's sync event

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -90,7 +91,9 @@ def login(request, username: str, password: str, ip: str | None):
 def create_or_update_user(username: str, role: str, *, password: str | None = None, fields=(), sites=(),
                           email: str = "", first_name: str = "", last_name: str = "", all_fields: bool | None = None):
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username)
+    # Created with an unusable password, never a blank one: the row is valid from its first save (its sync event
+    # too: a receiving edge validates the password field like any other).
+    user, created = User.objects.get_or_create(username=username, defaults={"password": make_password(None)})
     if email:
         user.email = email
     if first_name:

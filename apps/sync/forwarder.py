@@ -375,9 +375,7 @@ class Forwarder:
             with transaction.atomic():
                 if events:
                     results = services.apply_events(events, services.HUB_ORIGIN)
-                    for ev, res in zip(events, results, strict=False):
-                        if res["status"] == Outcome.REJECTED:
-                            log.warning("sync: hub event %s not applied: %s", ev.get("event_id"), res.get("reason"))
+                    services.note_pull_results(events, results)  # logged, counted in status (open until applied)
                     applied += sum(1 for r in results if r["status"] == Outcome.ACCEPTED)
                 SyncState.objects.filter(key="default").update(pull_cursor=cursor)
             if not answer.get("more"):

@@ -12,22 +12,42 @@ A model opts in in one of two ways:
 A post_save/post_delete handler writes one OutboxEvent per change. BaseModel.save()/delete() run inside
 ``transaction.atomic`` together with their signal handlers, so the outbox row commits with the change or not at all.
 Changes applied from the other side (hub push or pull) run under ``applying_remote()`` and write no event (no echo).
+
+Per-model hooks, for what the concrete columns cannot carry (a user's role, an M2M with box-local integer ids, and
+its scope rows, whose foreign key to the user is stripped). A model defines them, or passes them to ``register()``:
+
+- ``sync_extras(self) -> dict``: JSON extras sent with each upsert under ``payload["_extras"]`` (natural keys only,
+  never box-local ids);
+- ``sync_apply_extras(cls, rows: {pk: extras})``: called at the receiver right after the group's upsert, in the same
+  transaction (and savepoint), for the records of the group;
+- ``sync_conflicts(cls, rows: {pk: payload}) -> {pk: reason}``: called before the group's upsert; a record named
+  there is rejected with the reason instead of being applied.
+
+A hook refuses a record by raising ``Refused(reason)``: the group is then retried record by record and only the
+refused one is rejected (with that reason, which the edge logs and counts for pulled events). ``touch(model, pks)``
+writes a fresh upsert event for records whose related rows changed (signal handlers of M2M and child rows).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models.signals import post_delete, post_save
 
 UP, DOWN, BOTH = "up", "down", "both"
 DIRECTIONS = (UP, DOWN, BOTH)
+EXTRAS_KEY = "_extras"  # payload key of the per-model extras (register() refuses a model with a field of that name)
+
+
+class Refused(IntegrityError):
+    """Raised by a per-model hook: this record is not applied here; the message is the reason given back."""
 
 
 @dataclass
@@ -38,6 +58,9 @@ class SyncSpec:
     append_only: bool = False  # rows are never updated at the receiving side (audit trail): insert or ignore
     fields: tuple = ()  # concrete fields in the payload (filled by register)
     delivered_flag: str | None = None  # BooleanField set once the hub acknowledged the record's latest event
+    extras: Callable | None = None  # instance -> dict sent as payload[EXTRAS_KEY]
+    apply_extras: Callable | None = None  # ({pk: extras}) -> None, after the group's upsert
+    conflicts: Callable | None = None  # ({pk: payload}) -> {pk: reason}, before the group's upsert
 
     @property
     def label(self) -> str:
@@ -76,10 +99,13 @@ def _user_fk(f) -> bool:
 
 
 def register(model: type[models.Model], direction: str = UP, *, exclude=(), append_only: bool = False,
-             delivered_flag: str | None = None) -> SyncSpec:
+             delivered_flag: str | None = None, extras: Callable | None = None, apply_extras: Callable | None = None,
+             conflicts: Callable | None = None) -> SyncSpec:
     """Sync ``model``. Foreign keys to users are never sent (user ids differ between boxes: the audit trail keeps the
     user name); ``exclude`` adds more fields to leave out. ``delivered_flag`` names a BooleanField the forwarder sets
-    (by a queryset update: no new event) once the hub acknowledged the record's event. Idempotent."""
+    (by a queryset update: no new event) once the hub acknowledged the record's event. ``extras``/``apply_extras``/
+    ``conflicts`` default to the model's ``sync_extras``/``sync_apply_extras``/``sync_conflicts`` (module docstring).
+    Idempotent."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}")
     if model._meta.abstract or model._meta.proxy:
@@ -87,6 +113,8 @@ def register(model: type[models.Model], direction: str = UP, *, exclude=(), appe
     if not isinstance(model._meta.pk, models.UUIDField):
         raise ValueError(f"{model._meta.label} needs a UUID primary key to be synced (records merge by UUID)")
     label = model._meta.label_lower
+    if any(f.attname == EXTRAS_KEY for f in model._meta.concrete_fields):
+        raise ValueError(f"{model._meta.label} has a field named {EXTRAS_KEY!r}, the payload key of sync extras")
     exclude = frozenset(exclude) | frozenset(getattr(model, "sync_exclude", ()))
     fields = tuple(
         f for f in model._meta.concrete_fields if f.name not in exclude and f.attname not in exclude and not _user_fk(f)
@@ -95,7 +123,10 @@ def register(model: type[models.Model], direction: str = UP, *, exclude=(), appe
         exclude = exclude | {delivered_flag}
     fields = tuple(f for f in fields if f.name != delivered_flag)
     spec = SyncSpec(model=model, direction=direction, exclude=exclude, append_only=append_only, fields=fields,
-                    delivered_flag=delivered_flag)
+                    delivered_flag=delivered_flag,
+                    extras=extras or getattr(model, "sync_extras", None),
+                    apply_extras=apply_extras or getattr(model, "sync_apply_extras", None),
+                    conflicts=conflicts or getattr(model, "sync_conflicts", None))
     _registry[label] = spec
     post_save.connect(_on_save, sender=model, dispatch_uid=f"sync-save-{label}")
     post_delete.connect(_on_delete, sender=model, dispatch_uid=f"sync-delete-{label}")
@@ -163,6 +194,8 @@ def dependency_order(labels) -> list[str]:
 def serialize(spec: SyncSpec, instance) -> dict:
     """The payload: {attname: JSON value} of the synced concrete fields (a full snapshot, so last write wins)."""
     values = {f.attname: f.value_from_object(instance) for f in spec.fields}
+    if spec.extras is not None:
+        values[EXTRAS_KEY] = spec.extras(instance)
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
@@ -190,8 +223,10 @@ def _should_write(sender, raw: bool) -> SyncSpec | None:
     return spec
 
 
-def _on_save(sender, instance, created=False, raw=False, **kwargs):
+def _on_save(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
     spec = _should_write(sender, raw)
+    if spec is not None and update_fields and spec.exclude.issuperset(update_fields):
+        return  # only fields that do not travel changed (a login's last_login): nothing to send
     if spec is not None:
         _write(spec, instance, "upsert", serialize(spec, instance))
         flag = spec.delivered_flag
@@ -204,6 +239,22 @@ def _on_delete(sender, instance, **kwargs):
     spec = _should_write(sender, False)
     if spec is not None:
         _write(spec, instance, "delete", {})
+
+
+def touch(model: type[models.Model], pks) -> int:
+    """A fresh upsert event for each record of ``model`` in ``pks`` (read from the database), for a change the
+    record's own save() does not see: its M2M rows or child rows carried in its extras. Same rules as a save (no
+    event for changes applied from the other side, or for a model this box does not send). Returns the events
+    written."""
+    spec = _should_write(model, False)
+    pks = [pk for pk in pks if pk is not None]
+    if spec is None or not pks:
+        return 0
+    written = 0
+    for instance in model._base_manager.filter(pk__in=pks):
+        _write(spec, instance, "upsert", serialize(spec, instance))
+        written += 1
+    return written
 
 
 def unregister(model: type[models.Model]) -> None:

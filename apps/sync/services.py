@@ -150,6 +150,7 @@ class _Event:
     instance: SimpleNamespace | None = None
     wire: dict | None = None
     keys: tuple = ()
+    extras: dict | None = None  # payload[registry.EXTRAS_KEY], for the model's apply_extras hook
 
 
 class _Invalid(Exception):
@@ -313,6 +314,11 @@ def _build(ev: _Event, role: str) -> None:
     compiled = _compile(spec)
     by_attname, checks = compiled.by_attname, compiled.checks
     payload = ev.payload
+    if spec.apply_extras is not None and registry.EXTRAS_KEY in payload:
+        payload = ev.payload = dict(payload)
+        ev.extras = payload.pop(registry.EXTRAS_KEY)
+        if not isinstance(ev.extras, dict):
+            raise _Invalid(f"payload.{registry.EXTRAS_KEY}: must be an object")
     unknown = [k for k in payload if k not in by_attname]
     if unknown:
         raise _Invalid(f"payload: unknown field(s) {', '.join(sorted(unknown))}")
@@ -400,10 +406,16 @@ def _delete(spec: registry.SyncSpec, events: list[_Event]) -> None:
 def _apply_group(spec, op, events) -> list[tuple[_Event, str]]:
     """Apply one model's upserts or deletes; on failure retry one by one. Returns the (event, reason) that failed."""
     run = _upsert if op == Op.UPSERT else _delete
-    try:
+
+    def attempt(group):
         with transaction.atomic():
-            run(spec, events)
+            _before_hooks(spec, op, group)
+            run(spec, group)
+            _after_hooks(spec, op, group)
             connection.check_constraints(table_names=[spec.model._meta.db_table])
+
+    try:
+        attempt(events)
         return []
     except (DatabaseError, ProtectedError, RestrictedError) as exc:
         if len(events) == 1:
@@ -411,15 +423,31 @@ def _apply_group(spec, op, events) -> list[tuple[_Event, str]]:
     failed = []
     for ev in events:
         try:
-            with transaction.atomic():
-                run(spec, [ev])
-                connection.check_constraints(table_names=[spec.model._meta.db_table])
+            attempt([ev])
         except (DatabaseError, ProtectedError, RestrictedError) as exc:
             failed.append((ev, _db_reason(exc)))
     return failed
 
 
+# Per-model hooks (registry: ``conflicts`` before the upsert, ``apply_extras`` after it), in the group's savepoint:
+# a hook refuses with registry.Refused, and the group is retried record by record like any integrity error.
+def _before_hooks(spec, op, events) -> None:
+    if op == Op.UPSERT and spec.conflicts is not None:
+        refused = spec.conflicts({ev.aggregate_id: ev.payload for ev in events})
+        if refused:
+            raise registry.Refused("; ".join(refused.values()))
+
+
+def _after_hooks(spec, op, events) -> None:
+    if op == Op.UPSERT and spec.apply_extras is not None:
+        rows = {ev.aggregate_id: ev.extras for ev in events if ev.extras is not None}
+        if rows:
+            spec.apply_extras(rows)
+
+
 def _db_reason(exc) -> str:
+    if isinstance(exc, registry.Refused):
+        return str(exc)[:500]
     if isinstance(exc, ProtectedError | RestrictedError):
         return "delete refused: other records still refer to it"
     text = str(exc).strip().splitlines()
@@ -679,6 +707,49 @@ def feed(cursor: int, limit: int) -> dict:
     }
 
 
+# --- Pulled events this box could not apply (edge) -----------------------------------------------------------------
+# A rejected pulled event is skipped (the cursor moves on), so it is logged and kept here as an open problem until an
+# event of the same record applies (e.g. a username clash resolved at the edge, then the user sent again by the hub).
+# Stored as JSON in its own SyncState row (key below), in the pull's transaction; shown by status() and alerts().
+PULL_REJECTIONS = "pull-rejections"
+_OPEN_KEPT = 200
+
+
+def note_pull_results(events: list, results: list[dict]) -> int:
+    """Log and record the rejected events of a pulled page; close the open ones a later event applied. Returns the
+    number rejected."""
+    rejected = [(ev, res) for ev, res in zip(events, results, strict=False) if res["status"] == Outcome.REJECTED]
+    for ev, res in rejected:
+        log.warning("sync: hub event %s (%s %s) not applied: %s", res.get("event_id"), ev.get("aggregate_type"),
+                    ev.get("aggregate_id"), res.get("reason"))
+    with transaction.atomic():
+        st, _ = SyncState.objects.select_for_update().get_or_create(key=PULL_REJECTIONS)
+        data = st.watermarks or {}
+        total, open_ = data.get("total", 0), dict(data.get("open", {}))
+        if not rejected and not open_:
+            return 0
+        for ev, res in zip(events, results, strict=False):
+            key = f"{ev.get('aggregate_type')}:{ev.get('aggregate_id')}"
+            if res["status"] == Outcome.REJECTED:
+                total += 1
+                open_.pop(key, None)
+                open_[key] = {"event_id": res.get("event_id"), "sequence": ev.get("sequence"),
+                              "reason": res.get("reason"), "at": _iso(timezone.now())}
+            elif res["status"] == Outcome.ACCEPTED:
+                open_.pop(key, None)
+        open_ = dict(list(open_.items())[-_OPEN_KEPT:])
+        if {"total": total, "open": open_} != data:
+            st.watermarks = {"total": total, "open": open_}
+            st.save(update_fields=["watermarks"])
+    return len(rejected)
+
+
+def pull_rejections() -> dict:
+    """{"total": rejected since the start, "open": {"label:id": {event_id, sequence, reason, at}}}."""
+    row = SyncState.objects.filter(key=PULL_REJECTIONS).values_list("watermarks", flat=True).first() or {}
+    return {"total": row.get("total", 0), "open": row.get("open", {})}
+
+
 # --- Status and alerts (edge) --------------------------------------------------------------------------------------
 def state(key: str = "default") -> SyncState:
     obj, _ = SyncState.objects.get_or_create(key=key)
@@ -721,6 +792,9 @@ def alerts(status: dict, last_success, consecutive_failures: int = 0) -> dict:
         reasons.append((AlertLevel.CRITICAL, f"{consecutive_failures} consecutive failed attempts"))
     if status["failed_sync_count"]:
         reasons.append((AlertLevel.WARNING, f"{status['failed_sync_count']} events in quarantine"))
+    if status.get("pull_rejected_count"):
+        reasons.append((AlertLevel.WARNING, f"{status['pull_rejected_count']} hub records not applied here "
+                                            f"(last: {status.get('last_pull_rejection') or '?'})"))
     disk = disk_usage_percent()
     if disk is not None:
         if disk >= s.SYNC_DISK_CRITICAL_PERCENT:
@@ -752,6 +826,9 @@ def status() -> dict:
         "failed_sync_count": b["quarantined"],
         "oldest_pending_age_seconds": b["oldest_pending_age_seconds"],
     }
+    rejections = pull_rejections()["open"]
+    body["pull_rejected_count"] = len(rejections)
+    body["last_pull_rejection"] = list(rejections.values())[-1]["reason"] if rejections else None
     alert = alerts(body, st.last_success_at, st.consecutive_failures)
     body["alert"] = alert
     body["role"] = settings.EDGE_ROLE
