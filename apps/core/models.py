@@ -110,16 +110,16 @@ class AuditEvent(models.Model):
     channel = models.CharField(max_length=16, choices=AuditChannel.choices)
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
-    action = models.CharField(max_length=32, choices=AuditAction.choices, db_index=True)
-    object_type = models.CharField(max_length=100, blank=True, db_index=True, help_text="app_label.model")
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=100, blank=True, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(
         default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="{field: [before, after]}"
     )
     message = models.TextField(blank=True)
-    field_code = models.CharField(max_length=64, blank=True, db_index=True)
-    site_code = models.CharField(max_length=64, blank=True, db_index=True)
+    field_code = models.CharField(max_length=64, blank=True)
+    site_code = models.CharField(max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -129,7 +129,21 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+        # Append-only and written with every change (and by the hub for every synced audit row), so each index is
+        # paid on every write. Kept, with what needs them (PostgreSQL would also add a text_pattern_ops twin for
+        # each CharField db_index, which nothing here uses):
+        # - the primary key; ``at`` (db_index): every list is ordered by -at and paged, since/until ranges,
+        #   the admin's date hierarchy; ``actor`` (the foreign key's index): the actor filter, a scoped reader's
+        #   own actions, and SET NULL when a user is deleted;
+        # - (object_id, at): a record's history (object_type is checked on those few rows) and the object_id filter;
+        # - field_code, site_code: a scoped reader's rows (AuditScope: field_code IN ... OR site_code IN ... OR
+        #   actor = me) as a bitmap OR of the three instead of a scan of the whole trail.
+        # Not indexed: action, channel, object_type alone (few distinct values: the -at scan filters them).
+        indexes = [
+            models.Index(fields=["object_id", "at"], name="core_audit_object_at"),
+            models.Index(fields=["field_code"], name="core_audit_field"),
+            models.Index(fields=["site_code"], name="core_audit_site"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type} {self.object_repr}"

@@ -46,7 +46,7 @@ SELECT sequence, event_id::text, aggregate_type, aggregate_id, op, attempts,
        json_build_object('event_id', event_id, 'sequence', sequence, 'aggregate_type', aggregate_type,
                          'aggregate_id', aggregate_id, 'op', op, 'payload', payload, 'created_at', created_at)::text
 FROM sync_outboxevent
-WHERE state = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
 ORDER BY sequence
 LIMIT %s
 FOR UPDATE SKIP LOCKED
@@ -115,7 +115,8 @@ class Forwarder:
         writes it from the stored payload (no decoding and re-encoding of the payload here)."""
         if self.postgres:
             with connection.cursor() as cursor:
-                cursor.execute(CLAIM_SQL, [EventState.PENDING, timezone.now(), limit])
+                # 'pending' is written in the SQL so the planner always matches the partial index sync_outbox_pending.
+                cursor.execute(CLAIM_SQL, [timezone.now(), limit])
                 return cursor.fetchall()
         qs = (
             OutboxEvent.objects.filter(state=EventState.PENDING)

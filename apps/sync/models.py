@@ -43,8 +43,13 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["sequence"]
+        # Partial indexes: only the waiting (pending) and the quarantined rows are indexed by state. A delivered row
+        # leaves them, so marking a batch delivered adds no entry to them and they stay as small as the backlog,
+        # while the delivered rows kept SYNC_RETENTION_DAYS are reached by sequence (the primary key) only.
+        # (The UPDATE cannot be HOT: PostgreSQL counts the columns of an index predicate as indexed.)
         indexes = [
-            models.Index(fields=["state", "sequence"], name="sync_outbox_state_seq"),
+            models.Index(fields=["sequence"], condition=models.Q(state="pending"), name="sync_outbox_pending"),
+            models.Index(fields=["sequence"], condition=models.Q(state="quarantined"), name="sync_outbox_quarantined"),
             models.Index(fields=["aggregate_type", "aggregate_id"], name="sync_outbox_aggregate"),
         ]
 
@@ -92,6 +97,9 @@ class EdgeCredential(models.Model):
     last_push_at = models.DateTimeField(null=True, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     events_received = models.BigIntegerField(default=0)
+    last_sequence = models.BigIntegerField(
+        null=True, blank=True, help_text="Highest outbox sequence received from this edge (kept per batch)."
+    )
     reported_backlog = models.BigIntegerField(null=True, blank=True, help_text="Pending count the edge reported.")
     reported_quarantined = models.BigIntegerField(null=True, blank=True)
     reported_oldest_age = models.BigIntegerField(null=True, blank=True, help_text="Seconds.")
@@ -106,9 +114,13 @@ class EdgeCredential(models.Model):
 
 
 class ReceivedEvent(models.Model):
-    """Hub side: one row per event applied from an edge; the (edge, event id) key de-duplicates redeliveries."""
+    """Hub side: one row per event applied from an edge; the (edge, event id) key de-duplicates redeliveries.
 
-    id = models.BigAutoField(primary_key=True)
+    The key is the primary key itself (no surrogate id, no other index: one index maintained per receipt, the
+    hub's most frequent insert). The last sequence per edge is kept on EdgeCredential.last_sequence.
+    """
+
+    pk = models.CompositePrimaryKey("edge_id", "event_id")
     edge_id = models.CharField(max_length=64)
     event_id = models.UUIDField()
     sequence = models.BigIntegerField()
@@ -119,8 +131,7 @@ class ReceivedEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["edge_id", "event_id"], name="sync_received_edge_event")]
-        indexes = [models.Index(fields=["edge_id", "sequence"], name="sync_received_edge_seq")]
+        verbose_name = "received event"
 
     def __str__(self):
         return f"{self.edge_id} #{self.sequence} {self.aggregate_type} {self.aggregate_id}"

@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, Max, Min, UUIDField
+from django.db.models import Count, Min, Q, UUIDField
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
@@ -553,18 +553,64 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
                 # event of it changes nothing anyway, so it needs no version row (half the bench's version writes).
                 new_versions[key] = ev.sequence
         received += [ev for ev in fresh if results[ev.index]["status"] == Outcome.STALE]
-        when = timezone.now().isoformat()
+        when = timezone.now()
+        _record_receipts(origin, received, results, when)
+        _record_versions(origin, new_versions, when)
+    return results
+
+
+def _record_receipts(origin: str, received: list[_Event], results: list, when) -> None:
+    """One statement for the batch's receipts. On PostgreSQL the columns travel as arrays and are unnested: about
+    half the time of jsonb_populate_recordset for this table (no JSON to parse, no per-row record building), the
+    hub's most frequent insert. Their primary key (edge_id, event_id) is the only index. The highest sequence is
+    kept on the edge's credential (instead of an (edge_id, sequence) index on every receipt)."""
+    if not received:
+        return
+    if connection.vendor != "postgresql":
         _raw_insert(ReceivedEvent, [
             {"edge_id": origin, "event_id": ev.event_id, "sequence": ev.sequence, "aggregate_type": ev.label,
              "aggregate_id": ev.aggregate_id, "op": ev.op, "outcome": results[ev.index]["status"],
-             "received_at": when}
+             "received_at": when.isoformat()}
             for ev in received
         ], conflict=("edge_id", "event_id"))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO sync_receivedevent (edge_id, event_id, sequence, aggregate_type, aggregate_id, op, "
+                "outcome, received_at) SELECT %s, e, s, t, a, o, r, %s "
+                "FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(e, s, t, a, o, r) ON CONFLICT (edge_id, event_id) DO NOTHING",
+                [origin, when, [ev.event_id for ev in received], [ev.sequence for ev in received],
+                 [ev.label for ev in received], [ev.aggregate_id for ev in received],
+                 [ev.op for ev in received], [results[ev.index]["status"] for ev in received]],
+            )
+    if origin != HUB_ORIGIN:
+        last = max(ev.sequence for ev in received)
+        EdgeCredential.objects.filter(edge_id=origin).filter(
+            Q(last_sequence__isnull=True) | Q(last_sequence__lt=last)).update(last_sequence=last)
+
+
+def _record_versions(origin: str, new_versions: dict, when) -> None:
+    """Upsert the applied version of each record (one statement; arrays unnested on PostgreSQL). The key is
+    (aggregate_type, aggregate_id); origin/sequence/applied_at are in no index, so the update can be HOT."""
+    if not new_versions:
+        return
+    if connection.vendor != "postgresql":
         _raw_insert(AggregateVersion, [
-            {"aggregate_type": label, "aggregate_id": agg, "origin": origin, "sequence": seq, "applied_at": when}
+            {"aggregate_type": label, "aggregate_id": agg, "origin": origin, "sequence": seq,
+             "applied_at": when.isoformat()}
             for (label, agg), seq in new_versions.items()
         ], conflict=("aggregate_type", "aggregate_id"), update=("origin", "sequence", "applied_at"))
-    return results
+        return
+    keys = list(new_versions)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sync_aggregateversion (aggregate_type, aggregate_id, origin, sequence, applied_at) "
+            "SELECT t, a, %s, s, %s FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS u(t, a, s) "
+            "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET origin = EXCLUDED.origin, "
+            "sequence = EXCLUDED.sequence, applied_at = EXCLUDED.applied_at",
+            [origin, when, [k[0] for k in keys], [k[1] for k in keys], [new_versions[k] for k in keys]],
+        )
 
 
 def _received(origin: str, event_ids: list[str]) -> set[str]:
@@ -897,13 +943,7 @@ def prune_delivered(days: int | None = None) -> int:
 
 def edges_overview():
     """Hub page: each edge with its last sync, reported backlog and quarantine, and events received."""
-    last_seq = dict(
-        ReceivedEvent.objects.values_list("edge_id").annotate(m=Max("sequence")).values_list("edge_id", "m")
-    )
-    rows = []
-    for cred in EdgeCredential.objects.all():
-        rows.append({"credential": cred, "last_sequence": last_seq.get(cred.edge_id)})
-    return rows
+    return [{"credential": cred, "last_sequence": cred.last_sequence} for cred in EdgeCredential.objects.all()]
 
 
 def publish_metrics() -> None:

@@ -61,9 +61,17 @@ def test_last_write_wins_and_older_events_are_stale(hub):
     assert statuses(push(hub, token, [v0])) == ["stale"]
     assert Field.objects.get(pk=f["id"]).name == "v2"
     assert AggregateVersion.objects.get(aggregate_id=f["id"]).sequence == 11
+    # The edge's highest sequence is kept on its credential (a late, lower one does not lower it).
+    assert EdgeCredential.objects.get(edge_id="edge-b").last_sequence == 11
     v3 = event("wells.field", {}, sequence=12, op="delete", aggregate_id=f["id"])
     assert statuses(push(hub, token, [v3])) == ["accepted"]
     assert not Field.objects.filter(pk=f["id"]).exists()
+    assert EdgeCredential.objects.get(edge_id="edge-b").last_sequence == 12
+    assert services.edges_overview()[0]["last_sequence"] == 12
+    received = ReceivedEvent.objects.filter(edge_id="edge-b")
+    assert sorted(received.values_list("sequence", "outcome")) == [(9, "stale"), (10, "accepted"), (11, "accepted"),
+                                                                   (12, "accepted")]
+    assert received.filter(pk=("edge-b", v3["event_id"])).exists()  # the composite primary key
 
 
 def test_invalid_events_are_rejected_with_reasons_and_the_rest_applied(hub, world):

@@ -62,7 +62,10 @@ def assert_exactly_once(hub, edge_id: str, wells: list[Well], ordered: bool = Tr
     edge_events = {str(e): s for e, s in OutboxEvent.objects.values_list("event_id", "state")}
     assert set(edge_events.values()) == {EventState.DELIVERED}
     rows = hub.query(
-        "SELECT event_id::text, aggregate_id, sequence FROM sync_receivedevent WHERE edge_id = %s ORDER BY id",
+        # Arrival order: receipts of one batch share received_at (batches of an edge are applied one at a time) and
+        # are written in sequence order.
+        "SELECT event_id::text, aggregate_id, sequence FROM sync_receivedevent WHERE edge_id = %s "
+        "ORDER BY received_at, sequence",
         (edge_id,),
     )
     received = [r[0] for r in rows]
