@@ -2,6 +2,7 @@
 of historian telemetry at the demo site's rate.
 
     .venv/bin/python bench/sync_drain.py [--events 1000000] [--batch 5000] [--forwarders 1] [--no-telemetry]
+                                         [--profile-batches 10]
 
 Two databases in one PostgreSQL cluster (DATABASE_URL's server if it is postgres://, else a throw-away server started
 like the tests do: fsync and synchronous_commit off): the edge's, migrated, and the hub's, copied from it. The
@@ -10,10 +11,14 @@ EDGE_ROLE=hub; the forwarders are ``manage.py run_sync --once`` processes.
 
 Prints, in one run:
 - the baselines: a raw binary COPY of the same outbox rows from the edge into a table of the same shape (with its
-  indexes) on the hub, and a raw COPY of the backlog's audit rows into the hub's audit table (13 indexes): what
+  indexes) on the hub, and a raw COPY of the backlog's audit rows into the hub's audit table (with its indexes): what
   PostgreSQL on this box does with no sync logic at all;
 - the drain: events/s from the first request to an empty outbox, its ratio to both baselines, then zero loss and
   zero duplicates counted at the hub (every event received once, every event delivered at the edge);
+- the profile (``--profile-batches K``, default 10, 0 = none): where a batch's time goes, per SQL statement, measured
+  on K batches of the same events: the hub's ``apply_events`` run in a separate process against a fresh copy of the
+  hub database (every statement timed through Django's execute_wrapper; Python = the rest), and the edge's claim and
+  "delivered" UPDATE on the baseline's copy of the outbox (all rows pending there);
 - telemetry: the demo site's recorded rate (scada/demo.py tags polled every 1 s, the simulator's signal models
   through the recorder's deadband / max-interval filter), one day of it written to the edge historian, and the time
   to forward it to the hub through the ``scada.samples`` stream, with points/s and the rows found at the hub.
@@ -122,7 +127,11 @@ def main():
     parser.add_argument("--forwarders", type=int, default=1)
     parser.add_argument("--pipeline", type=int, default=1, help="1: two batches in flight per forwarder; 0: one")
     parser.add_argument("--no-telemetry", action="store_true")
+    parser.add_argument("--profile-batches", type=int, default=10, help="batches profiled per statement (0: none)")
+    parser.add_argument("--profile-worker", nargs=2, metavar=("EDGE_URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile_worker:
+        return profile_worker(args.profile_worker[0], int(args.profile_worker[1]), args.batch)
 
     import dj_database_url
     import psycopg
@@ -138,13 +147,15 @@ def main():
     cfg = dj_database_url.parse(url)
     admin = url.rsplit("/", 1)[0] + "/postgres"
     edge_db, hub_db, scratch_db = "sync_bench_edge", "sync_bench_hub", "sync_bench_scratch"
+    profile_db = "sync_bench_profile"
     base = url.rsplit("/", 1)[0]
     edge_url, hub_url, scratch_url = f"{base}/{edge_db}", f"{base}/{hub_db}", f"{base}/{scratch_db}"
+    profile_url = f"{base}/{profile_db}"
     pg = lambda u: u.replace("postgres://", "postgresql://", 1)  # noqa: E731
     hub = None
     try:
         with psycopg.connect(pg(admin), autocommit=True) as conn:
-            for name in (edge_db, hub_db, scratch_db):
+            for name in (edge_db, hub_db, scratch_db, profile_db):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{edge_db}"')
         print(f"migrating the edge database ({cfg['HOST']}:{cfg['PORT']}) ...", flush=True)
@@ -156,6 +167,7 @@ def main():
         with psycopg.connect(pg(admin), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{hub_db}" TEMPLATE "{edge_db}"')
             conn.execute(f'CREATE DATABASE "{scratch_db}" TEMPLATE "{edge_db}"')
+            conn.execute(f'CREATE DATABASE "{profile_db}" TEMPLATE "{edge_db}"')
         t0 = time.perf_counter()
         with psycopg.connect(pg(edge_url), autocommit=True) as conn:
             conn.execute(GENERATE)
@@ -165,11 +177,15 @@ def main():
             size = conn.execute("SELECT pg_total_relation_size('sync_outboxevent')").fetchone()[0]
         print(f"backlog: {total:,} events generated in {time.perf_counter() - t0:.1f} s "
               f"(outbox {size / 1e6:.0f} MB, {size / total:.0f} bytes/event with indexes)", flush=True)
-        with psycopg.connect(pg(hub_url), autocommit=True) as conn:  # the hub has the site already (master data)
-            conn.execute(GENERATE)
+        for u in (hub_url, profile_url):
+            with psycopg.connect(pg(u), autocommit=True) as conn:  # the hub has the site already (master data)
+                conn.execute(GENERATE)
+        with psycopg.connect(pg(hub_url)) as conn:
+            audit_indexes = conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = 'core_auditevent'").fetchone()[0]
 
         # -- baselines: raw COPY of the same rows, no sync logic -------------------------------------------------
-        copy_rate, audit_rate = copy_baselines(pg(edge_url), pg(scratch_url), total)
+        copy_rate, audit_rate = copy_baselines(pg(edge_url), pg(scratch_url), total, audit_indexes)
 
         # -- the drain -------------------------------------------------------------------------------------------
         hub = Hub(hub_url).start()
@@ -203,6 +219,11 @@ def main():
         ok = rows[0] == rows[1] == total and left == 0
         print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH", flush=True)
 
+        if args.profile_batches:
+            edge_profile(pg(scratch_url), args.batch, args.profile_batches)
+            worker_env = base_env(DATABASE_URL=profile_url, EDGE_ROLE="hub", DJANGO_SETTINGS_MODULE="erp.settings")
+            subprocess.run([sys.executable, __file__, "--batch", str(args.batch), "--profile-worker", pg(edge_url),
+                            str(args.profile_batches)], cwd=ROOT, check=True, env=worker_env)
         if not args.no_telemetry:
             ok = telemetry_day(edge_url, hub, env) and ok
         return 0 if ok else 1
@@ -213,7 +234,7 @@ def main():
             server.stop()
 
 
-def copy_baselines(edge_dsn: str, scratch_dsn: str, total: int) -> tuple[float, float]:
+def copy_baselines(edge_dsn: str, scratch_dsn: str, total: int, audit_indexes: int) -> tuple[float, float]:
     """Raw binary COPY of the backlog into a table of the outbox's shape (with its indexes) in another database,
     and of the audit events' rows into the audit table: the floor any sync design works against on this box."""
     import psycopg
@@ -243,9 +264,91 @@ def copy_baselines(edge_dsn: str, scratch_dsn: str, total: int) -> tuple[float, 
         audits = dst.execute("SELECT count(*) FROM core_auditevent WHERE actor_name = 'bench'").fetchone()[0]
     copy_rate, audit_rate = total / copy_s, audits / audit_s
     print(f"baseline: raw COPY of the {total:,} outbox rows into a same-shaped table: {copy_s:.1f} s, "
-          f"{copy_rate:,.0f} rows/s; raw COPY of the {audits:,} audit rows into the audit table: {audit_s:.1f} s, "
+          f"{copy_rate:,.0f} rows/s; raw COPY of the {audits:,} audit rows into the audit table "
+          f"({audit_indexes} indexes): {audit_s:.1f} s, "
           f"{audit_rate:,.0f} rows/s", flush=True)
     return copy_rate, audit_rate
+
+
+def _kind(sql: str) -> str:
+    """A statement's label for the profile: verb and table (the values are left out)."""
+    words = re.sub(r"\s+", " ", sql.replace('"', "")).strip()
+    found = re.match(r"(INSERT INTO|UPDATE|DELETE FROM|SELECT .*? FROM) (\w+)", words)
+    if found:
+        verb = found.group(1).split()[0]
+        extra = " ON CONFLICT DO UPDATE" if "DO UPDATE" in words else ""
+        return f"{verb} {found.group(2)}{extra}"
+    return words[:40]
+
+
+def profile_worker(edge_dsn: str, batches: int, size: int) -> int:
+    """(Subprocess, DATABASE_URL = a fresh copy of the hub database.) Apply ``batches`` batches of the backlog with
+    services.apply_events, as the push view does (the body decoded by orjson), timing every statement."""
+    import django
+    import orjson
+    import psycopg
+
+    django.setup()
+    from django.db import connection
+
+    from apps.sync import services
+    from apps.sync.forwarder import CLAIM_SQL
+
+    services.issue_credential("edge-bench")
+    select = CLAIM_SQL.replace("FOR UPDATE SKIP LOCKED", "OFFSET %s").replace("state = 'pending'", "true")
+    timings: dict[str, list[float]] = {}
+    totals = []
+
+    def timer(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timings.setdefault(_kind(sql), []).append(time.perf_counter() - t0)
+
+    with psycopg.connect(edge_dsn) as src:
+        for b in range(batches):
+            rows = src.execute(select, [None, size, b * size]).fetchall()
+            body = b"[" + b",".join(r[-1].encode() for r in rows) + b"]"
+            t0 = time.perf_counter()
+            events = orjson.loads(body)
+            with connection.execute_wrapper(timer):
+                results = services.apply_events(events, "edge-bench", role="hub")
+            totals.append(time.perf_counter() - t0)
+            assert all(r["status"] == "accepted" for r in results), results[:3]
+    n = len(totals)
+    total_ms = 1000 * sum(totals) / n
+    sql_ms = 1000 * sum(sum(v) for v in timings.values()) / n
+    print(f"profile, hub: apply_events of {n} batches of {size} events: {total_ms:.0f} ms per batch "
+          f"({size * 1000 / total_ms:,.0f} events/s for the hub's transaction alone), of which SQL {sql_ms:.0f} ms, "
+          f"Python {total_ms - sql_ms:.0f} ms (parse, validate, JSON)")
+    for kind, values in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {1000 * sum(values) / n:7.1f} ms/batch  {len(values) / n:4.1f}x  {kind}")
+    return 0
+
+
+def edge_profile(scratch_dsn: str, size: int, batches: int) -> None:
+    """The edge's two statements per batch, on the baseline's copy of the outbox (same shape and indexes, all rows
+    pending): the claim (SELECT ... FOR UPDATE SKIP LOCKED writing each event's JSON) and the "delivered" UPDATE."""
+    import psycopg
+
+    from apps.sync.forwarder import CLAIM_SQL
+
+    claim = CLAIM_SQL.replace("sync_outboxevent", "bench_outbox_copy")
+    claim_s, update_s = [], []
+    with psycopg.connect(scratch_dsn) as conn:
+        for _ in range(batches):
+            t0 = time.perf_counter()
+            rows = conn.execute(claim, ["infinity", size]).fetchall()
+            t1 = time.perf_counter()
+            conn.execute("UPDATE bench_outbox_copy SET state = 'delivered', delivered_at = now() "
+                         "WHERE sequence = ANY(string_to_array(%s, ',')::bigint[])",
+                         [",".join(str(r[0]) for r in rows)])
+            conn.commit()
+            claim_s.append(t1 - t0)
+            update_s.append(time.perf_counter() - t1)
+    print(f"profile, edge: claim {1000 * sum(claim_s) / batches:.0f} ms/batch, mark delivered "
+          f"{1000 * sum(update_s) / batches:.0f} ms/batch ({batches} batches of {size})", flush=True)
 
 
 def telemetry_day(edge_url: str, hub, env: dict) -> bool:
