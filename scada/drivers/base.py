@@ -31,6 +31,10 @@ class WriteError(Exception):
 
 class Driver:
     polled = True
+    # Report by exception (OPC-UA subscriptions with deadbands, Sparkplug B, daily CSV exports): an unchanged value is
+    # not re-sent, so a quiet tag is current, not stale, while the connection lives. The gateway's age-based stale
+    # check skips such devices; their driver marks the tags Bad/Stale itself when the link or the source dies.
+    report_by_exception = False
 
     def __init__(self, device: DeviceConfig, publish: Callable[[list[Sample]], Awaitable[None]] | None = None):
         self.device = device

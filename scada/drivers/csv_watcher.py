@@ -418,6 +418,7 @@ def _read(path: Path, max_bytes: int) -> tuple[bytes, str]:
 
 class CsvDriver(Driver):
     polled = False
+    report_by_exception = True  # a file a day: the age of the last reading says nothing about the source
 
     def __init__(self, device, publish=None):
         super().__init__(device, publish)

@@ -295,6 +295,7 @@ class MqttDriver(Driver):
         self.conf = s
         self.qos = int(s.get("qos", 1))
         self.sparkplug = bool(s.get("sparkplug"))
+        self.report_by_exception = self.sparkplug  # Sparkplug: DATA by exception, NDEATH/DDEATH turn tags Stale
         self.source = "sparkplug" if self.sparkplug else "mqtt"
         self.keys = {t.address.get("key"): t.key for t in device.tags if t.address.get("key")}
         self.client: _BufferedClient | None = None

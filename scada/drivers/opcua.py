@@ -96,6 +96,7 @@ class _BatchSubscription(Subscription):
 
 class OpcUaDriver(Driver):
     polled = False
+    report_by_exception = True  # a subscription sends changes only; the session keep-alive proves the link
 
     def __init__(self, device, publish=None):
         super().__init__(device, publish)

@@ -318,6 +318,9 @@ class Gateway:
     async def check_stale(self) -> None:
         limits = {}
         for runner in self.runners.values():
+            driver = getattr(runner, "driver", None)
+            if getattr(driver, "report_by_exception", False) and getattr(runner, "connected", False):
+                continue  # quiet is not stale: the driver marks its tags when the link or the source dies
             c = runner.config
             limit = c.poll_interval_s * c.stale_after_intervals
             for t in c.tags:

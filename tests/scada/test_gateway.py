@@ -311,3 +311,57 @@ def test_commit_callbacks_fire_only_after_the_rows_before_them_are_written():
 
     asyncio.run(shutdown_with_database_away())
     assert lost == []  # rows given up at shutdown: the source is not told they are safe
+
+
+class QuietPushDriver:
+    """A push source that sends one value and then nothing (a report-by-exception device with a steady value)."""
+
+    polled = False
+    report_by_exception = True
+
+    def __init__(self, device, publish):
+        self.device, self.publish = device, publish
+
+    async def connect(self):
+        return None
+
+    async def run(self):
+        await self.publish([Sample(t.key, time.time(), 40.0, GOOD) for t in self.device.tags])
+        await asyncio.Event().wait()  # connected, quiet
+
+    async def close(self):
+        return None
+
+
+class ChattyThenSilentDriver(QuietPushDriver):
+    report_by_exception = False  # periodic source: silence means the values are old
+
+
+def test_quiet_report_by_exception_tags_stay_good_while_periodic_ones_go_stale():
+    """An OPC-UA subscription or a Sparkplug node sends changes only: a steady value is current while the link
+    lives. A periodic source (Modbus poll, JSON batches) that falls silent turns Stale after its intervals."""
+    from scada.drivers import register_driver
+
+    register_driver("test_quiet", "tests.scada.test_gateway.QuietPushDriver")
+    register_driver("test_silent", "tests.scada.test_gateway.ChattyThenSilentDriver")
+    configs = {
+        name: DeviceConfig(id=name, name=name, protocol=name, settings={}, poll_interval_s=0.05,
+                           stale_after_intervals=2, tags=(TagConfig(key=key, id=str(key), name=f"T{key}",
+                                                                    data_type="float32", address={}),))
+        for name, key in (("test_quiet", 9101), ("test_silent", 9102))
+    }
+
+    async def scenario():
+        gw = Gateway(flush_ms=20, stale_check_s=0.02, hooks=[], historian_writer=lambda rows: None)
+        await gw.apply_config(configs)
+        await until(lambda: gw.store.get(9101) and gw.store.get(9102), what="first values")
+        for _ in range(20):  # 20 stale checks, well past 2 intervals of 50 ms
+            await gw.check_stale()
+            await asyncio.sleep(0.02)
+        result = gw.store.get(9101)[1], gw.store.get(9102)[1]
+        for runner in list(gw.runners.values()):
+            await runner.stop()
+        gw.db.shutdown()
+        return result
+
+    assert asyncio.run(scenario()) == (GOOD, STALE)

@@ -156,8 +156,10 @@ class MqttField:
     def __init__(self, devices):
         from django.conf import settings
 
-        from scada.sim_mqtt import DEMO_BROKER_URL, JsonPublisher, SparkplugEdgeNode
+        from scada.sim_mqtt import DEMO_BROKER_URL, JsonPublisher, SparkplugEdgeNode, demo_devices
 
+        # The demo's own devices publish realistic values (tank levels, compressor speed, gauge pressures).
+        demo = {name: (mid, amp) for spec in demo_devices().values() for name, _u, _l, _h, mid, amp in spec["tags"]}
         self.publishers = {}
         for device in devices:
             s = device.settings
@@ -166,7 +168,7 @@ class MqttField:
             for tag in device.tags:
                 low = tag.eng_low if tag.eng_low is not None else 0.0
                 high = tag.eng_high if tag.eng_high is not None else 100.0
-                mids[tag.address["key"]] = (low + 0.45 * (high - low), 0.05 * (high - low))
+                mids[tag.address["key"]] = demo.get(tag.name) or (low + 0.45 * (high - low), 0.05 * (high - low))
             if s.get("sparkplug"):
                 gauges, node_metrics = {}, {}
                 for key, (mid, _amp) in mids.items():
