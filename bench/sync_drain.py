@@ -128,10 +128,11 @@ def main():
     parser.add_argument("--pipeline", type=int, default=1, help="1: two batches in flight per forwarder; 0: one")
     parser.add_argument("--no-telemetry", action="store_true")
     parser.add_argument("--profile-batches", type=int, default=10, help="batches profiled per statement (0: none)")
-    parser.add_argument("--profile-worker", nargs=2, metavar=("EDGE_URL", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile-worker", nargs=3, metavar=("EDGE_URL", "SCRATCH_URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile_worker:
-        return profile_worker(args.profile_worker[0], int(args.profile_worker[1]), args.batch)
+        edge, scratch, n = args.profile_worker
+        return profile_worker(edge, scratch, int(n), args.batch)
 
     import dj_database_url
     import psycopg
@@ -220,10 +221,9 @@ def main():
         print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH", flush=True)
 
         if args.profile_batches:
-            edge_profile(pg(scratch_url), args.batch, args.profile_batches)
             worker_env = base_env(DATABASE_URL=profile_url, EDGE_ROLE="hub", DJANGO_SETTINGS_MODULE="erp.settings")
             subprocess.run([sys.executable, __file__, "--batch", str(args.batch), "--profile-worker", pg(edge_url),
-                            str(args.profile_batches)], cwd=ROOT, check=True, env=worker_env)
+                            pg(scratch_url), str(args.profile_batches)], cwd=ROOT, check=True, env=worker_env)
         if not args.no_telemetry:
             ok = telemetry_day(edge_url, hub, env) and ok
         return 0 if ok else 1
@@ -278,10 +278,10 @@ def _kind(sql: str) -> str:
         verb = found.group(1).split()[0]
         extra = " ON CONFLICT DO UPDATE" if "DO UPDATE" in words else ""
         return f"{verb} {found.group(2)}{extra}"
-    return words[:40]
+    return re.sub(r" s\d+_x\d+", "", words)[:40]  # savepoint names
 
 
-def profile_worker(edge_dsn: str, batches: int, size: int) -> int:
+def profile_worker(edge_dsn: str, scratch_dsn: str, batches: int, size: int) -> int:
     """(Subprocess, DATABASE_URL = a fresh copy of the hub database.) Apply ``batches`` batches of the backlog with
     services.apply_events, as the push view does (the body decoded by orjson), timing every statement."""
     import django
@@ -294,6 +294,7 @@ def profile_worker(edge_dsn: str, batches: int, size: int) -> int:
     from apps.sync import services
     from apps.sync.forwarder import CLAIM_SQL
 
+    edge_profile(scratch_dsn, size, batches)
     services.issue_credential("edge-bench")
     select = CLAIM_SQL.replace("FOR UPDATE SKIP LOCKED", "OFFSET %s").replace("state = 'pending'", "true")
     timings: dict[str, list[float]] = {}
