@@ -116,9 +116,33 @@ def _edge(settings, hub):
     return edge_id, hub.issue_token(edge_id)
 
 
-def _make_operational_records(tag: str) -> dict:
+def _reference_iadc_code(hub_url: str):
+    """IADC code 2 (drilling) on both boxes with its deterministic id. Data-migration rows do not survive the flush of
+    an earlier transactional test, and the hub database is a copy taken whenever the first sync test runs: put the
+    reference row back on each side the way a migrated box has it, so this test does not depend on test order."""
+    import psycopg
+    from django.db import connection
+
+    from apps.drilling.models import IadcActivity
+
+    ns = uuid.UUID("5b0f3c1e-8d1a-4c53-9a43-1adc00000000")
+    activity, _ = IadcActivity.objects.get_or_create(
+        id=uuid.uuid5(ns, "2/"), defaults={"code": "2", "subcode": "", "description": "Drilling"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM drilling_iadcactivity WHERE id = %s", [activity.pk])
+        columns = [c.name for c in cursor.description]
+        row = cursor.fetchone()
+    names = ", ".join(columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with psycopg.connect(hub_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f"INSERT INTO drilling_iadcactivity ({names}) VALUES ({marks}) "  # noqa: S608 (catalogue names)
+                     "ON CONFLICT DO NOTHING", row)
+    return activity
+
+
+def _make_operational_records(tag: str, activity) -> dict:
     """One of each record issue 8 lists, made at the edge the way the apps make them. Returns {label: [ids]}."""
-    from apps.drilling.models import DrillingReport, IadcActivity, Rig, TimeLogRow
+    from apps.drilling.models import DrillingReport, Rig, TimeLogRow
     from apps.finance.models import AFE, AFELine, CostEntry
     from apps.intervention.models import InterventionJob, Toolstring
     from apps.inventory import services as inventory
@@ -139,7 +163,7 @@ def _make_operational_records(tag: str) -> dict:
         rig = Rig.objects.create(name=f"Rig {t}", site=site)
         ddr = DrillingReport.objects.create(wellbore=wellbore, rig=rig, report_date=dt.date(2026, 3, 1))
         rows = [TimeLogRow.objects.create(report=ddr, start_time=dt.time(h), end_time=dt.time(h + 6),
-                                          activity=IadcActivity.objects.get(code="2", subcode=""),
+                                          activity=activity,
                                           description=f"Drill ahead {h}") for h in (6, 12)]
         daily = DailyWellProduction.objects.create(well=well, prod_date=dt.date(2026, 3, 1), hours_on=24,
                                                    oil_m3=Decimal("41.5"), gas_sm3=Decimal("5200"))
@@ -177,7 +201,7 @@ def _make_operational_records(tag: str) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_operational_records_made_at_the_edge_land_at_the_hub_once(hub, sync_dbs, settings):
     edge_id, token = _edge(settings, hub)
-    made = _make_operational_records(uuid.uuid4().hex[:6])
+    made = _make_operational_records(uuid.uuid4().hex[:6], _reference_iadc_code(sync_dbs[1]))
     result = run_sync_once(forwarder_env(sync_dbs[0], hub.url, token, edge_id))
     assert result.returncode == 0, result.stderr
     states = Counter(OutboxEvent.objects.values_list("state", flat=True))
