@@ -233,15 +233,25 @@ class Gateway:
                 self.queue.put_marker(on_commit)
             return
         self.store.update(samples, time.time())
-        for hook in self.hooks:
-            try:
-                result = hook(samples, self)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:  # noqa: BLE001  (a broken consumer must not stop acquisition)
-                log.exception("sample hook %r failed", hook)
-        self.stats.published += len(samples)
-        await self.queue.put_many(samples)
+        queued = False
+        try:
+            for hook in self.hooks:
+                try:
+                    result = hook(samples, self)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:  # noqa: BLE001  (a broken consumer must not stop acquisition)
+                    log.exception("sample hook %r failed", hook)
+            self.stats.published += len(samples)
+            await self.queue.put_many(samples)
+            queued = True
+        except asyncio.CancelledError:
+            # The device task is being stopped (SIGTERM, reconfiguration) in the middle of this batch: its samples are
+            # in the current values already, so queue them past the bound for the shutdown flush instead of losing
+            # them. The commit callback is not registered: a source that acknowledges will redeliver.
+            if not queued:
+                self.queue.put_nowait(samples)
+            raise
         if on_commit is not None:
             self.queue.put_marker(on_commit)
 

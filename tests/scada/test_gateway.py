@@ -365,3 +365,31 @@ def test_quiet_report_by_exception_tags_stay_good_while_periodic_ones_go_stale()
         return result
 
     assert asyncio.run(scenario()) == (GOOD, STALE)
+
+
+def test_a_batch_cancelled_in_a_sample_hook_is_still_written_at_shutdown():
+    """SIGTERM cancels a push driver while its batch waits in a (slow) sample hook: the batch is already in the
+    current values, so it must reach the historian with the shutdown flush, not vanish."""
+    written = []
+
+    async def slow_hook(samples, gateway):
+        await asyncio.sleep(30)
+
+    async def scenario():
+        gw = Gateway(flush_samples=100, flush_ms=20, queue_max=1000, hooks=[slow_hook],
+                     historian_writer=written.extend)
+        writer = asyncio.create_task(gw._writer())
+        acked = []
+        push = asyncio.create_task(gw.publish([Sample(7, 1.0, 42.0, GOOD)], on_commit=lambda: acked.append(1)))
+        await asyncio.sleep(0.05)
+        push.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await push
+        gw._stopping = True
+        await writer
+        gw.db.shutdown()
+        return acked
+
+    acked = asyncio.run(scenario())
+    assert [(r[1], r[2]) for r in written] == [(7, 42.0)]
+    assert acked == []  # never acknowledged: a source that acks (MQTT) redelivers, and its dedupe drops the copy
