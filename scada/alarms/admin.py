@@ -44,7 +44,7 @@ class AlarmAdmin(ReadOnlyAdmin):
 class AlarmJournalAdmin(ReadOnlyAdmin):
     list_display = ["at", "alarm", "event", "from_state", "to_state", "value", "actor_name", "comment"]
     list_filter = ["event", "site", "at"]
-    search_fields = ["alarm__definition__tag__name", "actor_name", "comment"]
+    search_fields = ["tag_name", "actor_name", "comment"]
     date_hierarchy = "at"
 
 

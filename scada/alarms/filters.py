@@ -28,7 +28,7 @@ class AlarmJournalFilter(django_filters.FilterSet):
     alarm = django_filters.UUIDFilter(field_name="alarm_id")
     site = django_filters.CharFilter(field_name="site__code")
     event = django_filters.MultipleChoiceFilter(choices=AlarmEvent.choices)
-    tag = django_filters.CharFilter(field_name="alarm__definition__tag__name")
+    tag = django_filters.CharFilter(field_name="tag_name")
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
 

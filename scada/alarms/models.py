@@ -135,6 +135,9 @@ class AlarmJournal(models.Model):
     # Always set on the box that made the row; empty in the hub's copy (the alarm state row does not sync: see below).
     alarm = models.ForeignKey(Alarm, null=True, on_delete=models.CASCADE, related_name="journal")
     site = models.ForeignKey("wells.Site", on_delete=models.PROTECT, related_name="+")
+    # Which alarm, by name: travels with the row, so the hub's copy (no ``alarm`` link) still says what it was.
+    tag_name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=16, blank=True, help_text="HH, H, L, LL, DIGITAL, ROC, COMM...")
     at = models.DateTimeField(db_index=True)
     event = models.CharField(max_length=20, choices=AlarmEvent.choices)
     from_state = models.CharField(max_length=16, choices=AlarmState.choices)
@@ -167,7 +170,14 @@ class AlarmJournal(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("The alarm journal is append-only.")
+        if self.alarm_id is not None and not self.tag_name:
+            definition = self.alarm.definition
+            self.tag_name, self.kind = definition.tag.name[:100], str(definition.kind)[:16]
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        return f"{self.tag_name} {self.kind}".strip()
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The alarm journal is append-only.")

@@ -315,17 +315,18 @@ def kpis(user, site_code: str | None = None, hours: int = 24, now: datetime | No
         alarms = alarms.filter(site__code=site_code)
     raises = journal.count()
     frequent = list(
-        journal.values("alarm_id", "alarm__definition__tag__name", "alarm__definition__kind")
+        journal.values("site_id", "tag_name", "kind")  # by name: the hub's copy has no alarm link
         .annotate(n=Count("id"))
         .order_by("-n")[:10]
     )
     chattering = []
     for row in frequent:
-        times = sorted(journal.filter(alarm_id=row["alarm_id"]).values_list("at", flat=True))
+        times = sorted(journal.filter(site_id=row["site_id"], tag_name=row["tag_name"], kind=row["kind"])
+                       .values_list("at", flat=True))
         if any(
             times[i + CHATTER_COUNT - 1] - times[i] <= CHATTER_WINDOW for i in range(len(times) - CHATTER_COUNT + 1)
         ):
-            chattering.append(row["alarm__definition__tag__name"] + " " + row["alarm__definition__kind"])
+            chattering.append(f"{row['tag_name']} {row['kind']}")
     standing = alarms.filter(state__in=(S.UNACKED, S.ACKED), raised_at__lte=now - timedelta(hours=24)).count()
     return {
         "site": site_code,
@@ -337,7 +338,7 @@ def kpis(user, site_code: str | None = None, hours: int = 24, now: datetime | No
         "standing": standing,
         "shelved": alarms.filter(state=S.SHELVED).count(),
         "most_frequent": [
-            {"tag": r["alarm__definition__tag__name"], "kind": r["alarm__definition__kind"], "count": r["n"]}
+            {"tag": r["tag_name"], "kind": r["kind"], "count": r["n"]}
             for r in frequent
         ],
         "chattering": chattering,

@@ -32,7 +32,7 @@ def summary(request):
     if state:
         alarms = alarms.filter(state=state)
     rows = sorted(alarms, key=lambda a: (Priority.rank(a.priority), -(a.raised_at.timestamp() if a.raised_at else 0)))
-    journal = AlarmJournal.objects.restrict(request.user, "view").select_related("alarm__definition__tag")[:50]
+    journal = AlarmJournal.objects.restrict(request.user, "view").select_related("site")[:50]
     return render(request, "alarms/summary.html", {
         "alarms": rows,
         "journal": Paginator(journal, 50).get_page(1),

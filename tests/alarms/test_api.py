@@ -152,3 +152,22 @@ def test_demo_alarm_loader_is_idempotent(db):
     call_command("seed_demo", stdout=io.StringIO())
     assert first > 0 and AlarmDefinition.objects.count() == first
     assert Alarm.objects.count() == first
+
+
+def test_journal_rows_without_their_alarm_still_name_it(tag, define, engine, feed, api_for, personas, client):
+    """The hub's copy of a journal row has no alarm link (per-box SCADA state stays home): it is named by the tag
+    name and kind it carries, in the API, the KPIs and the summary page."""
+    from django.utils import timezone
+
+    _raised(define, tag, engine, feed)
+    raised = AlarmJournal.objects.get(event="raise")
+    assert (raised.tag_name, raised.kind) == ("W01.THP", "HH")
+    AlarmJournal.objects.create(site=raised.site, tag_name="W01.THP", kind="HH", at=timezone.now(), event="raise",
+                                from_state="NORMAL", to_state="UNACKED", value=251.0)  # as applied at the hub
+    journal = api_for("viewer").get("/api/v1/scada/alarm-journal/", {"tag": "W01.THP"}).json()["results"]
+    assert len(journal) == 2 and {(j["tag"], j["kind"]) for j in journal} == {("W01.THP", "HH")}
+    body = api_for("supervisor").get("/api/v1/scada/alarm-kpis/", {"site": "SA1"}).json()
+    assert body["most_frequent"] == [{"tag": "W01.THP", "kind": "HH", "count": 2}]
+    client.force_login(personas["viewer"])
+    page = client.get("/alarms/")
+    assert page.status_code == 200 and page.content.decode().count("W01.THP HH") >= 2

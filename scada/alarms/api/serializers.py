@@ -33,8 +33,8 @@ class AlarmSerializer(serializers.ModelSerializer):
 
 
 class AlarmJournalSerializer(serializers.ModelSerializer):
-    tag = serializers.CharField(source="alarm.definition.tag.name", read_only=True)
-    kind = serializers.CharField(source="alarm.definition.kind", read_only=True)
+    tag = serializers.CharField(source="tag_name", read_only=True)
+    kind = serializers.CharField(read_only=True)
     site = serializers.CharField(source="site.code", read_only=True)
 
     class Meta:

@@ -100,7 +100,7 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class AlarmJournalViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = AlarmJournal.objects.select_related("alarm__definition__tag", "site")
+    queryset = AlarmJournal.objects.select_related("site")
     serializer_class = AlarmJournalSerializer
     filterset_class = AlarmJournalFilter
     ordering_fields = ["at"]
