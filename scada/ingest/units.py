@@ -16,7 +16,8 @@ ALIASES = {
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    # pint's own "bbl" is the 31.5-gallon US liquid barrel: the oilfield barrel (42 gal) replaces it on purpose.
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, on_redefinition="ignore")
     ureg.define("bbl = 42 * gallon = oil_bbl")
     ureg.define("scf = foot ** 3")
     ureg.define("Mscf = 1000 * scf")
