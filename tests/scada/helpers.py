@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from scada.models import Device, Tag
+
+
+async def until(predicate, timeout=20.0, what="condition"):
+    """Wait in the event loop until ``predicate()`` (a value or an awaitable) is truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
 
 _n = [0]
 

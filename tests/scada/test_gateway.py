@@ -18,19 +18,8 @@ from scada.runtime.config import DeviceConfig, TagConfig
 from scada.runtime.gateway import Gateway
 from scada.runtime.recorder import Recorder
 from scada.runtime.samples import BAD, GOOD, STALE, Sample
+from tests.scada.helpers import until
 from tests.scada.servers import ModbusServerThread
-
-
-async def until(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _site():
@@ -46,19 +35,6 @@ def _device(site, port, **extra):
     return Device.objects.create(site=site, name="RTU-GW", protocol="modbus_tcp", poll_interval_ms=100,
                                  connection={"host": "127.0.0.1", "port": port, "timeout_s": 0.3,
                                              "word_order": "CDAB", **extra})
-
-
-@pytest.fixture
-def clean_historian(transactional_db):
-    """The historian table is unmanaged: transactional tests' flush does not empty it."""
-
-    def wipe():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM scada_historian")
-
-    wipe()
-    yield
-    wipe()
 
 
 @pytest.fixture

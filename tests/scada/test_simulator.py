@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from scada.runtime.samples import BAD, GOOD
-from tests.scada.test_gateway import until
+from tests.scada.helpers import until
 from tests.servers import free_port
 
 
