@@ -5,6 +5,7 @@ the gateway side (run here, in the test process) reaches the browser through the
 go to test-artifacts/.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -30,27 +31,51 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture
-def live_server_url(transactional_db, redis_url, settings):
+def server_env(redis_url: str, secret_key: str, **extra) -> dict:
+    """Environment of a server process (daphne, run_scada) on the test database with the real Redis channel layer."""
     s = connection.settings_dict
-    if connection.vendor != "postgresql":
-        pytest.skip("browser tests share the PostgreSQL test database with the server process")
-    db_url = f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "DEBUG": "1", "TESTING": "0",
-           "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+           "REDIS_URL": redis_url, "DEBUG": "1", "TESTING": "0", "SECRET_KEY": secret_key,
+           "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING", **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("PYTEST_CURRENT_TEST", None)
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "daphne.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "erp.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return env
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict, log_name: str, port: int | None = None, name: str = "server"):
+    """A server subprocess logging to test-artifacts/<log_name>, stopped with SIGTERM (killed if it hangs)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / log_name, "ab")
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(port, proc, timeout=30, name="daphne")
-        yield f"http://127.0.0.1:{port}"
+        if port is not None:
+            wait_for_port(port, proc, timeout=30, name=name)
+        yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         log.close()
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, without the background traffic that slows a test down."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
+
+
+@pytest.fixture
+def live_server_url(transactional_db, redis_url, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("browser tests share the PostgreSQL test database with the server process")
+    port = free_port()
+    with process([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "erp.asgi:application"],
+                 server_env(redis_url, settings.SECRET_KEY), "daphne.log", port=port, name="daphne"):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -59,9 +84,7 @@ def browser_page():
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
         yield page

@@ -7,18 +7,15 @@ viewer's own websocket is refused and audited.
 """
 
 import json
-import os
-import subprocess
 import sys
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 from playwright.sync_api import expect
 
 from scada.alarms.models import Alarm, AlarmDefinition, AlarmJournal
 from scada.drivers.modbus import encode
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, ROOT, wait_until
+from tests.browser.conftest import ARTIFACTS, launch_chromium, process, server_env, wait_until
 from tests.browser.test_hmi import PASSWORD, in_thread, login
 from tests.scada.helpers import make_device, make_tag
 from tests.scada.servers import ModbusServerThread
@@ -55,33 +52,13 @@ def field(transactional_db):
 @pytest.fixture
 def gateway(field, redis_url, settings):
     """``manage.py run_scada`` in its own process, on the test database, publishing through the real Redis."""
-    s = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
-           "REDIS_URL": redis_url, "DEBUG": "1", "TESTING": "0", "SECRET_KEY": settings.SECRET_KEY,
-           "LOG_LEVEL": "WARNING", "SCADA_FLUSH_MS": "100"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("PYTEST_CURRENT_TEST", None)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "run_scada-field.log", "wb")
-    proc = subprocess.Popen([sys.executable, "manage.py", "run_scada"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = server_env(redis_url, settings.SECRET_KEY, SCADA_FLUSH_MS="100")
+    with process([sys.executable, "manage.py", "run_scada"], env, "run_scada-field.log") as proc:
+        yield proc
 
 
 def _rtu_writes(field, value):
     field["rtu"].set("holding", 0, encode(value, "float32"))
-
-
-def _new_context(playwright):
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-    return browser, browser.new_context(viewport={"width": 1280, "height": 800})
 
 
 def _forged_ack(base_url, cookies, alarm_id):
@@ -103,7 +80,8 @@ def test_field_change_reaches_the_operator_and_the_hh_alarm_is_acknowledged(fiel
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser, operator_ctx = _new_context(p)
+        browser = launch_chromium(p)
+        operator_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
         viewer_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
         operator, viewer = operator_ctx.new_page(), viewer_ctx.new_page()
         try:
