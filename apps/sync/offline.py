@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -33,7 +34,10 @@ def check_client_id(serializer, value):
 class ClientIdCreateMixin:
     """For a ScopedModelViewSet whose serializer accepts ``id``: a create carrying an ``id`` that is already stored
     answers 200 with that record (visible to the caller) or 409 (someone else's record); a new one is created with it.
-    Two resends racing each other: the loser's insert fails on the primary key and it answers like a resend."""
+    Two resends racing each other: the loser meets the winner's row in the serializer's unique validators, in the
+    model's unique check (``full_clean``) or on the primary key, and answers like a resend.
+
+    A viewset whose API has its own response shape wraps ``create``: 201 is a new record, 200 a stored one."""
 
     def create(self, request, *args, **kwargs):
         client_id = request.data.get("id") if isinstance(request.data, dict) else None
@@ -47,11 +51,11 @@ class ClientIdCreateMixin:
         if stored is not None:
             return stored
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         try:
+            serializer.is_valid(raise_exception=True)
             with transaction.atomic():
                 self.perform_create(serializer)
-        except IntegrityError:
+        except (ValidationError, DjangoValidationError, IntegrityError):
             stored = self._stored(client_id)
             if stored is None:
                 raise

@@ -52,3 +52,25 @@ def test_bad_client_id_and_changing_the_id_on_update_are_refused(world, api_for)
     created = client.post("/api/v1/production/daily/", payload(well), format="json").json()
     r = client.patch(f"/api/v1/production/daily/{created['id']}/", {"id": str(uuid.uuid4())}, format="json")
     assert r.status_code == 400 and r.json()["details"][0]["field"] == "id"
+
+
+def test_resend_racing_its_first_try_answers_as_a_retry(world, api_for, monkeypatch):
+    """The resend looked ("already stored?") before the first try committed; its create then meets the stored row in
+    the model's unique check (full_clean) or on the primary key. It must answer 200 with the record, not 400/500."""
+    from apps.production.api.views import DailyWellProductionViewSet
+
+    client = api_for("operator")
+    well = f.well(world)
+    client_id = str(uuid.uuid4())
+    assert client.post("/api/v1/production/daily/", payload(well, id=client_id), format="json").status_code == 201
+    real, calls = DailyWellProductionViewSet._stored, []
+
+    def first_check_misses(self, pk):
+        calls.append(pk)
+        return None if len(calls) == 1 else real(self, pk)
+
+    monkeypatch.setattr(DailyWellProductionViewSet, "_stored", first_check_misses)
+    again = client.post("/api/v1/production/daily/", payload(well, id=client_id), format="json")
+    assert again.status_code == 200, again.json()
+    assert again.json()["id"] == client_id and len(calls) == 2
+    assert DailyWellProduction.objects.filter(well=well).count() == 1
