@@ -21,7 +21,7 @@ from apps.core.context import Channel, acting, current
 from apps.core.permissions import can
 from scada import protocols
 from scada.choices import Scaling, WriteStatus
-from scada.models import Device, Tag, TagTemplate, WriteCommand, substitute
+from scada.models import Device, Tag, TagTemplate, TagTemplateItem, WriteCommand, substitute
 
 
 def request_write(tag, value: float, user=None) -> WriteCommand:
@@ -72,6 +72,34 @@ class Applied:
     @property
     def all_tags(self) -> list[Tag]:
         return sorted(self.created + self.updated + self.unchanged, key=lambda t: t.name)
+
+
+def save_template(template: TagTemplate | None, fields: dict, items: list[dict] | None) -> TagTemplate:
+    """Create (``template`` None) or update a tag template and its items in one transaction, bumping the version once.
+    ``items`` (when not None) is the complete list, matched by suffix: new suffixes are created, changed ones updated,
+    missing ones deleted. Validation of the fields and items is the caller's (serializer/full_clean)."""
+    if template is None:
+        with transaction.atomic():
+            template = TagTemplate(**fields)
+            template.save()
+            with template.editing(bump=False):
+                for data in items or []:
+                    TagTemplateItem(template=template, **data).save()
+        return template
+    with template.editing():
+        for attr, value in fields.items():
+            setattr(template, attr, value)
+        template.save()
+        if items is not None:
+            current = {item.suffix: item for item in template.items.all()}
+            for data in items:
+                item = current.pop(data["suffix"], None) or TagTemplateItem(template=template)
+                for attr, value in data.items():
+                    setattr(item, attr, value)
+                item.save()
+            for item in current.values():
+                item.delete()
+    return template
 
 
 def _tag_fields(template, item, device, well, prefix: str, offset: int) -> dict:

@@ -1,8 +1,7 @@
-from django.db import transaction
 from rest_framework import serializers
 
 from apps.core.api.base import ScopedModelSerializer
-from scada import protocols
+from scada import protocols, services
 from scada.models import Device, Tag, TagTemplate, TagTemplateItem, WriteCommand
 
 
@@ -93,30 +92,11 @@ class TagTemplateSerializer(ScopedModelSerializer):
 
     def create(self, validated_data):
         items = validated_data.pop("items", [])
-        with transaction.atomic():
-            template = TagTemplate(**validated_data)
-            template.save()
-            with template.editing(bump=False):
-                for data in items:
-                    TagTemplateItem(template=template, **data).save()
-        return template
+        return services.save_template(None, validated_data, items)
 
     def update(self, instance, validated_data):
         items = validated_data.pop("items", None)
-        with instance.editing():
-            for attr, value in validated_data.items():
-                setattr(instance, attr, value)
-            instance.save()
-            if items is not None:
-                current = {item.suffix: item for item in instance.items.all()}
-                for data in items:
-                    item = current.pop(data["suffix"], None) or TagTemplateItem(template=instance)
-                    for attr, value in data.items():
-                        setattr(item, attr, value)
-                    item.save()
-                for item in current.values():
-                    item.delete()
-        return instance
+        return services.save_template(instance, validated_data, items)
 
 
 class ApplyTemplateSerializer(serializers.Serializer):
