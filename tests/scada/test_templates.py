@@ -428,3 +428,21 @@ def test_admin_edit_of_template_and_items_bumps_the_version_once(world, personas
     template.refresh_from_db()
     assert (template.version, template.description, template.items.count()) == (2, "edited in admin", 2)
     assert template.items.get(suffix="THP").eng_high == 150
+
+
+def test_apply_api_audits_each_tag_and_alarm_definition_as_the_user(world, api_for, personas):
+    from apps.core.models import AuditEvent
+
+    template = make_template()
+    device = make_device(world.site_a)
+    url = f"/api/v1/scada/tag-templates/{template.pk}/apply/"
+    r = api_for("supervisor").post(url, {"device": str(device.pk), "prefix": "W07"}, format="json")
+    assert r.status_code == 201, r.json()
+    tag_ids = {t["id"] for t in r.json()["tags"]}
+    created = AuditEvent.objects.filter(action="create", object_type="scada.tag", object_id__in=tag_ids)
+    assert {e.object_id for e in created} == tag_ids
+    assert {(e.actor_name, e.channel) for e in created} == {(personas["supervisor"].username, "api")}
+    definitions = AlarmDefinition.objects.filter(tag_id__in=tag_ids)
+    assert definitions.exists()
+    assert AuditEvent.objects.filter(action="create", object_id__in=[str(d.pk) for d in definitions]).count() \
+        == definitions.count()
