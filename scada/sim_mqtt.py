@@ -8,12 +8,15 @@
   publishes the will), ``send_malformed()``.
 - ``seed_mqtt_demo(stdout)``: the demo's MQTT devices and tags (a JSON device for the PAD-A tank battery and
   compressor, a Sparkplug node for the W01..W04 downhole gauges).
+- ``MqttField(devices)``: one publisher per configured MQTT device (what ``manage.py simulate_field`` runs).
 
 The publishers run paho's network thread (``loop_start``); they are field equipment, not the gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import random
 import threading
@@ -25,6 +28,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from scada.drivers import sparkplug_b_pb2 as pb
+
+log = logging.getLogger("scada.simulator")
 
 DEMO_BROKER_URL = "mqtt://127.0.0.1:1883"
 
@@ -111,8 +116,10 @@ class SparkplugEdgeNode(_Publisher):
     """A Sparkplug B edge node with devices; metrics by alias after the birth."""
 
     def __init__(self, url: str, group_id: str, edge_node_id: str, devices: dict[str, dict[str, float]],
-                 node_metrics: dict[str, float] | None = None, client_id: str | None = None):
+                 node_metrics: dict[str, float] | None = None, client_id: str | None = None,
+                 amplitudes: dict[str, float] | None = None):
         super().__init__(url, client_id or f"sim-spb-{edge_node_id}")
+        self.amplitudes = amplitudes or {}  # "<device>/<metric>" -> swing of the simulated value (default 1.0)
         self.group_id, self.edge_node_id = group_id, edge_node_id
         self.devices = devices  # device id -> {metric name: initial value}
         self.node_metrics = node_metrics or {}
@@ -280,43 +287,88 @@ def seed_mqtt_demo(stdout=None, broker_url: str | None = None) -> list:
     return devices
 
 
-def demo_publishers(url: str | None = None) -> tuple[JsonPublisher, SparkplugEdgeNode]:
-    """The two demo publishers, not started (``start()`` each; call ``tick()`` every second)."""
-    from django.conf import settings
+class MqttField:
+    """Publishers for configured MQTT devices (``DeviceConfig`` snapshots), built from each device's own settings and
+    tags: a JSON device gets a controller publishing ``{"ts", "values"}`` batches under its topic prefix; a Sparkplug
+    device gets an edge node whose devices and metrics come from the tag keys (``<device>/<metric>``, or ``<metric>``
+    for node metrics). The demo's own tags publish realistic values (``demo_devices``), others drift around 45 % of
+    their engineering range. ``manage.py simulate_field`` runs it; ``inject()`` applies its MQTT faults."""
 
-    url = url or getattr(settings, "MQTT_URL", None) or DEMO_BROKER_URL
-    spec = demo_devices()
-    json_pub = JsonPublisher(url, spec["json"]["connection"]["topic_prefix"],
-                             {name: (mid, amp) for name, _u, _l, _h, mid, amp in spec["json"]["tags"]})
-    gauges: dict[str, dict[str, float]] = {}
-    for name, _u, _l, _h, mid, _amp in spec["sparkplug"]["tags"]:
-        well, _, metric = name.partition(".")
-        gauges.setdefault(well, {})[metric] = mid
-    node = SparkplugEdgeNode(url, "wellsite", "gauges-01", gauges)
-    return json_pub, node
+    def __init__(self, devices):
+        from django.conf import settings
 
+        demo = {name: (mid, amp) for spec in demo_devices().values() for name, _u, _l, _h, mid, amp in spec["tags"]}
+        self.publishers: dict[str, JsonPublisher | SparkplugEdgeNode] = {}
+        for device in devices:
+            s = device.settings
+            url = s.get("broker_url") or getattr(settings, "MQTT_URL", None) or DEMO_BROKER_URL
+            mids = {}
+            for tag in device.tags:
+                low = tag.eng_low if tag.eng_low is not None else 0.0
+                high = tag.eng_high if tag.eng_high is not None else 100.0
+                mids[tag.address["key"]] = demo.get(tag.name) or (low + 0.45 * (high - low), 0.05 * (high - low))
+            if s.get("sparkplug"):
+                gauges, node_metrics = {}, {}
+                for key, (mid, _amp) in mids.items():
+                    sub, _, metric = key.rpartition("/")
+                    (gauges.setdefault(sub, {}) if sub else node_metrics)[metric] = mid
+                publisher = SparkplugEdgeNode(url, s.get("group_id") or "wellsite",
+                                              s.get("edge_node_id") or device.name, gauges,
+                                              node_metrics=node_metrics, client_id=f"sim-spb-{device.name}",
+                                              amplitudes={k: a for k, (_m, a) in mids.items()})
+            else:
+                publisher = JsonPublisher(url, s["topic_prefix"], mids, client_id=f"sim-json-{device.name}")
+            self.publishers[device.name] = publisher
+        self.down: set[str] = set()
 
-def tick(json_pub: JsonPublisher, node: SparkplugEdgeNode, t: float | None = None) -> None:
-    """One second of the demo: a JSON batch and one DDATA per gauge (values drift slowly)."""
-    t = time.time() if t is None else t
-    json_pub.send_batch(t)
-    for well, metrics in node.devices.items():
-        values = {m: round(v + math.sin(t / 60.0 + len(well)) * 0.8 + random.uniform(-0.1, 0.1), 3)
-                  for m, v in metrics.items()}
-        node.data(well, values)
+    def start(self) -> None:
+        for publisher in self.publishers.values():
+            publisher.start()
 
+    def stop(self) -> None:
+        for publisher in self.publishers.values():
+            try:
+                publisher.stop()
+            except Exception as exc:  # noqa: BLE001  (already disconnected)
+                log.debug("stopping %s: %s", publisher.url, exc)
 
-def run_demo(url: str | None = None, seconds: float = 0, stop: threading.Event | None = None, stdout=None) -> None:
-    """Publish the demo traffic until ``stop`` is set (or for ``seconds``)."""
-    json_pub, node = demo_publishers(url)
-    json_pub.start()
-    node.start()
-    stop = stop or threading.Event()
-    end = time.monotonic() + seconds if seconds else None
-    try:
-        while not stop.is_set() and (end is None or time.monotonic() < end):
-            tick(json_pub, node)
-            stop.wait(1.0)
-    finally:
-        json_pub.stop()
-        node.stop()
+    def describe(self):
+        for name, p in self.publishers.items():
+            if isinstance(p, SparkplugEdgeNode):
+                yield (f"{name}: Sparkplug B edge node spBv1.0/{p.group_id}/{p.edge_node_id} on {p.url}, "
+                       f"{sum(len(m) for m in p.devices.values()) + len(p.node_metrics)} metrics")
+            else:
+                yield f"{name}: JSON batches on {p.prefix}/batch at {p.url}, {len(p.tags)} tags"
+
+    def tick(self, t: float | None = None) -> None:
+        """One period: a JSON batch per JSON device, one DDATA per device of each edge node."""
+        t = time.time() if t is None else t
+        for name, p in self.publishers.items():
+            if name in self.down:
+                continue
+            if isinstance(p, SparkplugEdgeNode):
+                for sub, metrics in p.devices.items():
+                    p.data(sub, {m: round(v + math.sin(t / 60.0 + len(sub)) * p.amplitudes.get(f"{sub}/{m}", 1.0)
+                                          + random.uniform(-0.1, 0.1), 3) for m, v in metrics.items()})
+            else:
+                p.send_batch(t)
+
+    async def run(self, stop: asyncio.Event, tick: float = 1.0) -> None:
+        while not stop.is_set():
+            self.tick()
+            try:
+                await asyncio.wait_for(stop.wait(), tick)
+            except TimeoutError:
+                pass
+
+    async def inject(self, name: str, kind: str) -> None:
+        publisher = self.publishers[name]
+        if kind == "malformed":
+            publisher.send_malformed()
+        elif kind == "broker-disconnect":
+            self.down.add(name)
+            await asyncio.to_thread(publisher.stop)
+        elif kind == "ok" and name in self.down:
+            self.down.discard(name)
+            publisher.connected.clear()
+            await asyncio.to_thread(publisher.start)

@@ -188,11 +188,10 @@ def test_mqtt_field_publishers_feed_the_gateway_json_and_sparkplug(mqtt_url):
     Mosquitto: JSON batches and the Sparkplug node's birth and data turn every MQTT tag Good; a malformed payload
     lands in the dead-letter table."""
     from scada.ingest.models import DeadLetter
-    from scada.management.commands.simulate_field import MqttField
     from scada.models import Device, Tag
     from scada.runtime.config import load_config
     from scada.runtime.gateway import Gateway
-    from scada.sim_mqtt import seed_mqtt_demo
+    from scada.sim_mqtt import MqttField, seed_mqtt_demo
 
     _seed()
     Device.objects.exclude(protocol="mqtt").update(enabled=False)

@@ -19,12 +19,9 @@ what the gateway writes. ``--fault-for`` clears the faults after that many secon
 
 import asyncio
 import functools
-import logging
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
-
-log = logging.getLogger("scada.simulator")
 
 FAULTS = {
     "modbus": ("comm-loss", "out-of-range"),
@@ -119,6 +116,8 @@ class Command(BaseCommand):
                     self.stderr.write(f"closing a simulator failed: {close}")
 
     async def _mqtt(self, devices, stop, targets, options):
+        from scada.sim_mqtt import MqttField
+
         simulator = MqttField(devices)
         await asyncio.to_thread(simulator.start)
         for line in simulator.describe():
@@ -146,94 +145,3 @@ class Command(BaseCommand):
 
 async def _inject_modbus(simulator, name, kind):
     await simulator.inject(kind, name)
-
-
-class MqttField:
-    """Publishers for the configured MQTT devices, built from each device's own settings and tags: a JSON device gets
-    a controller publishing ``{"ts", "values"}`` batches under its topic prefix; a Sparkplug device gets an edge node
-    whose devices and metrics come from the tag keys (``<device>/<metric>``, or ``<metric>`` for node metrics)."""
-
-    def __init__(self, devices):
-        from django.conf import settings
-
-        from scada.sim_mqtt import DEMO_BROKER_URL, JsonPublisher, SparkplugEdgeNode, demo_devices
-
-        # The demo's own devices publish realistic values (tank levels, compressor speed, gauge pressures).
-        demo = {name: (mid, amp) for spec in demo_devices().values() for name, _u, _l, _h, mid, amp in spec["tags"]}
-        self.publishers = {}
-        for device in devices:
-            s = device.settings
-            url = s.get("broker_url") or getattr(settings, "MQTT_URL", None) or DEMO_BROKER_URL
-            mids = {}
-            for tag in device.tags:
-                low = tag.eng_low if tag.eng_low is not None else 0.0
-                high = tag.eng_high if tag.eng_high is not None else 100.0
-                mids[tag.address["key"]] = demo.get(tag.name) or (low + 0.45 * (high - low), 0.05 * (high - low))
-            if s.get("sparkplug"):
-                gauges, node_metrics = {}, {}
-                for key, (mid, _amp) in mids.items():
-                    sub, _, metric = key.rpartition("/")
-                    (gauges.setdefault(sub, {}) if sub else node_metrics)[metric] = mid
-                publisher = SparkplugEdgeNode(url, s.get("group_id") or "wellsite",
-                                              s.get("edge_node_id") or device.name, gauges,
-                                              node_metrics=node_metrics, client_id=f"sim-spb-{device.name}")
-                publisher.amplitudes = {k: a for k, (_m, a) in mids.items()}
-            else:
-                publisher = JsonPublisher(url, s["topic_prefix"], mids, client_id=f"sim-json-{device.name}")
-            self.publishers[device.name] = publisher
-        self.down: set[str] = set()
-
-    def start(self):
-        for publisher in self.publishers.values():
-            publisher.start()
-
-    def stop(self):
-        for publisher in self.publishers.values():
-            try:
-                publisher.stop()
-            except Exception as exc:  # noqa: BLE001  (already disconnected)
-                log.debug("stopping %s: %s", publisher.url, exc)
-
-    def describe(self):
-        for name, p in self.publishers.items():
-            if hasattr(p, "edge_node_id"):
-                yield (f"{name}: Sparkplug B edge node spBv1.0/{p.group_id}/{p.edge_node_id} on {p.url}, "
-                       f"{sum(len(m) for m in p.devices.values()) + len(p.node_metrics)} metrics")
-            else:
-                yield f"{name}: JSON batches on {p.prefix}/batch at {p.url}, {len(p.tags)} tags"
-
-    def tick(self, t: float):
-        import math
-        import random
-
-        for name, p in self.publishers.items():
-            if name in self.down:
-                continue
-            if hasattr(p, "edge_node_id"):
-                for sub, metrics in p.devices.items():
-                    p.data(sub, {m: round(v + math.sin(t / 60.0 + len(sub)) * p.amplitudes.get(f"{sub}/{m}", 1.0)
-                                          + random.uniform(-0.1, 0.1), 3) for m, v in metrics.items()})
-            else:
-                p.send_batch(t)
-
-    async def run(self, stop: asyncio.Event, tick: float = 1.0):
-        import time
-
-        while not stop.is_set():
-            self.tick(time.time())
-            try:
-                await asyncio.wait_for(stop.wait(), tick)
-            except TimeoutError:
-                pass
-
-    async def inject(self, name: str, kind: str):
-        publisher = self.publishers[name]
-        if kind == "malformed":
-            publisher.send_malformed()
-        elif kind == "broker-disconnect":
-            self.down.add(name)
-            await asyncio.to_thread(publisher.stop)
-        elif kind == "ok" and name in self.down:
-            self.down.discard(name)
-            publisher.connected.clear()
-            await asyncio.to_thread(publisher.start)
