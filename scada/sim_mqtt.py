@@ -207,6 +207,15 @@ class SparkplugEdgeNode(_Publisher):
         self.disconnect()
         self.client.loop_stop()
 
+    def rejoin(self, timeout: float = 10.0):
+        """After ``die()``: a new session (``bdSeq`` + 1 in the will and the NBIRTH, as the specification asks) and a
+        birth on connect."""
+        self.bd_seq = (self.bd_seq + 1) % 256
+        self._set_will()
+        self.auto_birth = True
+        self.connected.clear()
+        return self.start(timeout)
+
     def _on_message(self, client, userdata, message) -> None:
         try:
             payload = pb.Payload.FromString(message.payload)
@@ -366,9 +375,14 @@ class MqttField:
         if kind == "malformed":
             publisher.send_malformed()
         elif kind == "broker-disconnect":
+            # An edge node drops off the network (no DISCONNECT): the broker publishes its will, NDEATH, and the host
+            # turns its tags Stale. A clean disconnect would leave them Good (Sparkplug tags do not age).
             self.down.add(name)
-            await asyncio.to_thread(publisher.stop)
+            await asyncio.to_thread(publisher.die if isinstance(publisher, SparkplugEdgeNode) else publisher.stop)
         elif kind == "ok" and name in self.down:
             self.down.discard(name)
-            publisher.connected.clear()
-            await asyncio.to_thread(publisher.start)
+            if isinstance(publisher, SparkplugEdgeNode):
+                await asyncio.to_thread(publisher.rejoin)
+            else:
+                publisher.connected.clear()
+                await asyncio.to_thread(publisher.start)

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.db import connection
 
-from scada.runtime.samples import BAD, GOOD
+from scada.runtime.samples import BAD, GOOD, STALE
 from tests.scada.helpers import until
 from tests.servers import free_port
 
@@ -206,6 +206,8 @@ def test_mqtt_field_publishers_feed_the_gateway_json_and_sparkplug(mqtt_url):
         Device.objects.filter(protocol="mqtt").values_list("name", flat=True))
 
     json_name = next(d.name for d in Device.objects.filter(protocol="mqtt") if not d.connection.get("sparkplug"))
+    spb_name = next(d.name for d in Device.objects.filter(protocol="mqtt") if d.connection.get("sparkplug"))
+    spb_tags = [t for t in tags if t.device.name == spb_name]
 
     async def scenario():
         gw = Gateway(flush_ms=50, reload_s=5, reconnect_max=0.3)
@@ -220,6 +222,11 @@ def test_mqtt_field_publishers_feed_the_gateway_json_and_sparkplug(mqtt_url):
             await field.inject(json_name, "malformed")
             await until(lambda: gw.db_call(lambda: DeadLetter.objects.filter(source="mqtt").exists()),
                         what="the malformed payload dead-lettered")
+            # the edge node drops off the broker: its will (NDEATH) turns its tags Stale; back: a new birth, Good
+            await field.inject(spb_name, "broker-disconnect")
+            await until(lambda: all(cur(t.key)[1] == STALE for t in spb_tags), what="gauges Stale after NDEATH")
+            await field.inject(spb_name, "ok")
+            await until(lambda: all(cur(t.key)[1] == GOOD for t in spb_tags), what="gauges Good after the rebirth")
         finally:
             sim_stop.set()
             await sim_task
