@@ -155,13 +155,13 @@ def test_contract_create_racing_its_own_resend_answers_as_a_retry(world, api_for
     client_id = str(uuid.uuid4())
     payload = contract_payload(world, id=client_id)
     assert api_for("operator").post(CONTRACT, payload, format="json").status_code == 201
-    real, calls = ToolstringContractViewSet._stored_toolstring, []
+    real, calls = ToolstringContractViewSet._stored, []
 
     def first_check_misses(self, pk):  # the resend looked before the first try committed
         calls.append(pk)
         return None if len(calls) == 1 else real(self, pk)
 
-    monkeypatch.setattr(ToolstringContractViewSet, "_stored_toolstring", first_check_misses)
+    monkeypatch.setattr(ToolstringContractViewSet, "_stored", first_check_misses)
     again = api_for("operator").post(CONTRACT, payload, format="json")
     assert again.status_code == 200, again.json()
     assert again.json()["toolstring"]["id"] == client_id and len(calls) == 2

@@ -13,6 +13,7 @@ from apps.core.api.base import ScopedModelSerializer
 from apps.intervention import configurator, services
 from apps.intervention.choices import Gender, ToolType
 from apps.intervention.models import CoiledTubingReel, InterventionJob, ToolComponent, Toolstring
+from apps.sync.offline import check_client_id, client_id_field
 from apps.wells.models import Well
 
 AUDIT_RO = ["created_at", "updated_at"]
@@ -152,7 +153,7 @@ class WellRefField(serializers.PrimaryKeyRelatedField):
 
 
 class ToolstringSerializer(ScopedModelSerializer):
-    id = serializers.UUIDField(required=False, help_text="Client-supplied UUID (idempotent offline create).")
+    id = client_id_field()
     wellId = WellRefField(source="well", queryset=Well.objects.all())  # noqa: N815
     operationType = serializers.CharField(source="operation_type", max_length=60)  # noqa: N815
     jobId = serializers.PrimaryKeyRelatedField(source="job", queryset=InterventionJob.objects.all(),  # noqa: N815
@@ -187,9 +188,7 @@ class ToolstringSerializer(ScopedModelSerializer):
         return value
 
     def validate_id(self, value):
-        if self.instance is not None and value != self.instance.pk:
-            raise serializers.ValidationError("The id of a toolstring cannot change.")
-        return value
+        return check_client_id(self, value)
 
     def create(self, validated_data):
         tools = validated_data.pop("tool_specs", [])

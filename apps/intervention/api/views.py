@@ -1,11 +1,8 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.base import ScopedModelViewSet
-from apps.core.api.exceptions import Conflict
 from apps.intervention import configurator, services
 from apps.intervention.api.serializers import (
     CoiledTubingReelSerializer,
@@ -22,6 +19,7 @@ from apps.intervention.filters import (
     ToolstringFilter,
 )
 from apps.intervention.models import CoiledTubingReel, InterventionJob, ToolComponent, Toolstring
+from apps.sync.offline import ClientIdCreateMixin
 
 
 class CoiledTubingReelViewSet(ScopedModelViewSet):
@@ -93,7 +91,7 @@ class ToolstringViewSet(ScopedModelViewSet):
         return Response(configurator.check(data["tools"], cond).as_dict())
 
 
-class ToolstringContractViewSet(ToolstringViewSet):
+class ToolstringContractViewSet(ClientIdCreateMixin, ToolstringViewSet):
     """``/api/v1/toolstrings``: the reference contract's shapes (``{"success": true, "toolstring": {...}}``) over the
     same model, rules and scoping. Errors keep the project's envelope. A create whose client-supplied ``id`` already
     exists in the caller's scope answers 200 with the stored toolstring (a retried offline create), not a duplicate."""
@@ -108,37 +106,13 @@ class ToolstringContractViewSet(ToolstringViewSet):
         return Response({"success": True, "toolstring": self.get_serializer(self.get_object()).data})
 
     def create(self, request, *args, **kwargs):
-        client_id = request.data.get("id") if isinstance(request.data, dict) else None
-        if client_id:
-            serializer = self.get_serializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            pk = serializer.validated_data["id"]
-            stored = self._stored_toolstring(pk)
-            if stored is not None:
-                return stored
-            try:
-                with transaction.atomic():
-                    self.perform_create(serializer)
-            except (IntegrityError, DjangoValidationError):  # a resend crossing the first try (the unique check in
-                # full_clean or the primary key): answer as a retry when the record is there
-                stored = self._stored_toolstring(pk)
-                if stored is None:
-                    raise
-                return stored
-            return Response({"success": True, "message": "Toolstring configuration created (queued for sync).",
-                             "toolstring": serializer.data}, status=status.HTTP_201_CREATED)
+        # ClientIdCreateMixin answers a resend with the stored record (200); the contract wraps either answer.
         response = super().create(request, *args, **kwargs)
+        if response.status_code == status.HTTP_200_OK:
+            return Response({"success": True, "message": "Toolstring configuration already stored "
+                             "(idempotent retry).", "toolstring": response.data})
         return Response({"success": True, "message": "Toolstring configuration created (queued for sync).",
                          "toolstring": response.data}, status=status.HTTP_201_CREATED)
-
-    def _stored_toolstring(self, pk) -> Response | None:
-        if not Toolstring.objects.filter(pk=pk).exists():
-            return None
-        visible = self.get_queryset().filter(pk=pk).first()
-        if visible is None:
-            raise Conflict("A toolstring with this id already exists.")
-        return Response({"success": True, "message": "Toolstring configuration already stored (idempotent retry).",
-                         "toolstring": self.get_serializer(visible).data})
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
