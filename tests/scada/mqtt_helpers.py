@@ -8,7 +8,6 @@ import time
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-import pytest
 from django.db import connection
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -148,14 +147,3 @@ class Publisher:
     def close(self):
         self.client.disconnect()
         self.client.loop_stop()
-
-
-@pytest.fixture
-def clean_historian(transactional_db):
-    def wipe():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM scada_historian")
-
-    wipe()
-    yield
-    wipe()

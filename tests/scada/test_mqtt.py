@@ -21,7 +21,6 @@ from scada.runtime.samples import BAD, GOOD, STALE, UNCERTAIN
 from tests.scada.mqtt_helpers import (
     GatewayThread,
     Publisher,
-    clean_historian,  # noqa: F401  (a fixture)
     count_rows,
     mqtt_device,
     rows,
@@ -264,3 +263,4 @@ def test_seed_mqtt_demo_is_idempotent_and_valid(db):
     assert Tag.objects.get(name="W03.DH_P").address == {"key": "W03/DH_P"}
     assert Tag.objects.filter(device=json_dev).count() == 7
     assert "MQTT demo device MQTT-SPB-GAUGES: 8 tags" in out.getvalue()
+

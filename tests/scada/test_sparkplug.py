@@ -12,7 +12,6 @@ from scada.sim_mqtt import SparkplugEdgeNode
 from tests.scada.mqtt_helpers import (
     GatewayThread,
     Publisher,
-    clean_historian,  # noqa: F401  (a fixture)
     mqtt_device,
     rows,
     wait_for,
