@@ -264,3 +264,37 @@ def test_seed_mqtt_demo_is_idempotent_and_valid(db):
     assert Tag.objects.filter(device=json_dev).count() == 7
     assert "MQTT demo device MQTT-SPB-GAUGES: 8 tags" in out.getvalue()
 
+
+@pytest.mark.usefixtures("clean_historian")
+def test_redelivered_messages_drop_only_the_samples_already_in_the_historian():
+    """historian.existing finds stored (tag, ts) pairs to the microsecond; the driver checks only DUP messages
+    against it, so a redelivered message adds its missing values and never a second row of a stored one."""
+    import asyncio
+
+    from scada import historian
+    from scada.drivers.mqtt import MqttDriver, Received
+    from scada.runtime.config import load_config
+
+    device, tags = mqtt_device("mqtt://127.0.0.1:1", {"D.A": "D.A", "D.B": "D.B"}, topic_prefix="dup/test")
+    a, b = tags["D.A"].key, tags["D.B"].key
+    t1, t2 = T0 + 0.123456, T0 + 2.000001
+    historian.write_rows([(t1, a, 1.0, GOOD), (t2, b, 2.0, GOOD)])
+    assert historian.existing([(a, t1), (b, t2), (b, t1), (a, t1 + 0.001), (a + b, t2)]) == {
+        (a, historian.micros(t1)), (b, historian.micros(t2))}
+    assert historian.existing([]) == set()
+
+    published = []
+
+    async def publish(samples, on_commit=None):
+        published.extend((s.key, s.ts, s.value) for s in samples)
+
+    driver = MqttDriver(load_config()[str(device.pk)], publish)
+
+    def message(mid, ts, dup):
+        body = orjson.dumps({"ts": ts * 1000, "values": {"D.A": 1.0, "D.B": 2.0}})
+        return Received(b"dup/test/batch", body, mid, 1, dup, False)
+
+    # the redelivery of the stored message at t1 (A stored, B not) and a first delivery at t2 (B stored, not checked)
+    asyncio.run(driver.handle([message(1, t1, True), message(2, t2, False)], driver._gen))
+    assert sorted(published) == sorted([(b, t1, 2.0), (a, t2, 1.0), (b, t2, 2.0)])
+    assert driver.duplicates_dropped == 1
