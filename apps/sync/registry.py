@@ -199,12 +199,13 @@ def serialize(spec: SyncSpec, instance) -> dict:
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
-def _write(spec: SyncSpec, instance, op: str, payload: dict) -> None:
+def event_for(spec: SyncSpec, instance, op: str, payload: dict):
+    """The unsaved OutboxEvent of one change (``_write`` saves it; ``sync_backfill`` bulk-inserts them)."""
     from apps.sync.choices import EventState
     from apps.sync.models import OutboxEvent
 
     # On the hub the outbox is the feed edges pull from (never forwarded): its rows are published, not pending.
-    OutboxEvent.objects.create(
+    return OutboxEvent(
         edge_id=settings.EDGE_ID,
         state=EventState.DELIVERED if settings.EDGE_ROLE == "hub" else EventState.PENDING,
         aggregate_type=spec.label,
@@ -212,6 +213,10 @@ def _write(spec: SyncSpec, instance, op: str, payload: dict) -> None:
         op=op,
         payload=payload,
     )
+
+
+def _write(spec: SyncSpec, instance, op: str, payload: dict) -> None:
+    event_for(spec, instance, op, payload).save(force_insert=True)
 
 
 def _should_write(sender, raw: bool) -> SyncSpec | None:

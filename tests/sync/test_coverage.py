@@ -339,3 +339,10 @@ def test_backfill_queues_existing_rows_targets_first(settings):
     assert [seq[i] for i in ids] == sorted(seq[i] for i in ids)
     assert not OutboxEvent.objects.filter(aggregate_type="core.auditevent").exists()
     assert set(OutboxEvent.objects.values_list("op", flat=True)) == {"upsert"}
+    # Inserted in chunks: a chunk boundary keeps the order and loses no row.
+    queued = OutboxEvent.objects.count()
+    OutboxEvent.objects.all().delete()
+    call_command("sync_backfill", "--chunk", "2", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seq = {agg: s for agg, s in OutboxEvent.objects.values_list("aggregate_id", "sequence")}
+    assert OutboxEvent.objects.count() == queued
+    assert [seq[i] for i in ids] == sorted(seq[i] for i in ids)
