@@ -3,7 +3,7 @@
 A tablet that saved an entry offline (static/js/offline/) re-sends it with the same ``id`` until it gets an answer;
 an answer lost on a flaky link means the server may see the same create twice. ``ClientIdCreateMixin`` makes the
 second one answer ``200`` with the stored record instead of a duplicate or a uniqueness error. The API of the forms
-that work offline (daily production, DDR time log) uses it; the toolstring contract API has its own equivalent.
+that work offline (daily production, DDR time log) and the toolstring contract API (which wraps its answers) use it.
 """
 
 from __future__ import annotations
