@@ -94,24 +94,12 @@ def publisher(url: str, topic: str, mode: str, indexes: range, tags: int, per_me
 
 
 def _broker_class():
-    from tests.servers import MosquittoServer, find_binary, wait_for_port
+    from tests.servers import MosquittoServer
 
     class BenchBroker(MosquittoServer):
         """The tests' Mosquitto without the per-client queue limit (the backlog may exceed 100,000 messages)."""
 
-        def start(self):
-            import subprocess
-
-            conf = self.tmp / "mosquitto.conf"
-            lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false",
-                     "log_dest stderr", "log_type error", "max_queued_messages 0", "max_inflight_messages 0"]
-            if os.geteuid() == 0:
-                lines.append("user root")
-            conf.write_text("\n".join(lines) + "\n")
-            self.proc = subprocess.Popen([find_binary("mosquitto", ("/usr/sbin/mosquitto",)), "-c", str(conf)],
-                                         stdout=subprocess.DEVNULL, stderr=open(self.tmp / "mosquitto.log", "wb"))
-            wait_for_port(self.port, self.proc, name="Mosquitto")
-            return self
+        limits = ("max_queued_messages 0", "max_inflight_messages 0")
 
     return BenchBroker
 

@@ -150,6 +150,7 @@ class RedisServer(ManagedServer):
 
 class MosquittoServer(ManagedServer):
     name = "mosquitto"
+    limits = ("max_queued_messages 100000",)  # mosquitto.conf lines (bench/ingest.py lifts the limits)
 
     def start(self):
         binary = find_binary("mosquitto", ("/usr/sbin/mosquitto",))
@@ -157,7 +158,7 @@ class MosquittoServer(ManagedServer):
             raise RuntimeError("mosquitto not found: run `make test` (it installs it) or set MQTT_URL")
         conf = self.tmp / "mosquitto.conf"
         lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false",
-                 "log_dest stderr", "log_type error", "max_queued_messages 100000"]
+                 "log_dest stderr", "log_type error", *self.limits]
         if os.geteuid() == 0:
             lines.append("user root")
         conf.write_text("\n".join(lines) + "\n")
