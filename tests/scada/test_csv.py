@@ -19,29 +19,7 @@ from scada.drivers.csv_watcher import Column, FileError, parse_csv
 from scada.runtime.config import TagConfig
 from scada.runtime.gateway import Gateway
 from scada.runtime.samples import BAD, GOOD, UNCERTAIN
-
-
-async def until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def clean_historian(transactional_db):
-    def wipe():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM scada_historian")
-
-    wipe()
-    yield
-    wipe()
+from tests.scada.helpers import until
 
 
 @pytest.fixture
