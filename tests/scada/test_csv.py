@@ -12,10 +12,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from apps.core.context import Channel, acting
-from scada.drivers.csv_watcher import Column, FileError, parse_csv
+from scada.drivers.csv_watcher import Column, FileError, _tag_units, parse_csv
 from scada.runtime.config import TagConfig
 from scada.runtime.gateway import Gateway
 from scada.runtime.samples import BAD, GOOD, UNCERTAIN
@@ -540,3 +540,47 @@ def test_ledger_is_read_only_in_admin(site, dirs, admin_client):
     assert admin_client.get(f"/admin/ingest/importedfile/{row.pk}/change/").status_code == 200  # view only
     assert admin_client.post(f"/admin/ingest/importedfile/{row.pk}/change/", {"name": "x"}).status_code == 403
     assert admin_client.get("/admin/ingest/importedfile/add/").status_code == 403
+
+
+def test_a_dropped_database_session_fails_one_scan_and_the_next_scan_imports(site, dirs):
+    """PostgreSQL restarted or the session was killed: the driver's database thread must connect again instead of
+    failing every later file on its dead connection."""
+    from scada.ingest.models import ImportedFile
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminates a PostgreSQL backend")
+    device = make_csv_device(site, dirs)
+    level = make_csv_tag(device, "TK1.LVL", "Tank 1 level", unit="m", eng_low=0, eng_high=10)
+    make_csv_tag(device, "TK1.TEMP", "oil TEMP", unit="degC")
+
+    def backend_pid():
+        from django.db import connection as thread_connection
+
+        thread_connection.ensure_connection()
+        return thread_connection.connection.info.backend_pid
+
+    def terminate(pid):
+        from django.db import connection as thread_connection
+
+        try:
+            with thread_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            thread_connection.close()
+
+    async def scenario():
+        async with gateway() as gw:
+            driver = driver_of(gw, device)
+            pid = await driver._db_call(backend_pid)
+            await asyncio.to_thread(terminate, pid)
+            # the first query on the dead session fails outside a transaction (atomic() would drop the connection
+            # itself on its failed rollback; a plain query, as the historian lookup of a file, does not)
+            with pytest.raises(DatabaseError):
+                await driver._db_call(_tag_units, [level.key])
+            drop(dirs, "gauging-20250302.csv", GOOD_FILE)
+            await until(lambda: driver.stats["imported"] == 1, what="import on a new session")
+            assert await driver._db_call(backend_pid) != pid
+
+    asyncio.run(scenario())
+    assert ImportedFile.objects.get(device=device).status == ImportedFile.Status.ARCHIVED
+    assert len(historian_rows(level)) == 3
