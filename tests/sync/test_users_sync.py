@@ -244,6 +244,8 @@ def test_role_scope_and_password_changes_emit_user_events_at_the_hub(settings):
     assert emitted(lambda: UserScope.objects.filter(code="NORTH").delete())[-1]["_extras"]["scopes"] == [
         {"site": "PAD-A"}]
     assert emitted(lambda: Group.objects.get(name="viewer").user_set.remove(user))[-1]["_extras"]["role"] is None
+    user.set_role("supervisor")
+    assert emitted(lambda: Group.objects.get(name="supervisor").user_set.clear())[-1]["_extras"]["role"] is None
 
     def new_password():
         user.set_password("Another-pass-2026")
