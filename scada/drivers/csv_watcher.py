@@ -52,6 +52,7 @@ from pathlib import Path
 from scada.drivers.base import Driver
 from scada.protocols import csv_directories
 from scada.runtime.config import TagConfig
+from scada.runtime.dbthread import db_guarded
 from scada.runtime.samples import BAD, GOOD, UNCERTAIN, Sample
 
 log = logging.getLogger("scada.csv")
@@ -391,20 +392,6 @@ def _tag_units(keys: list[int]) -> dict[int, str]:
     return dict(Tag.objects.filter(key__in=keys).values_list("key", "unit"))
 
 
-def _db_guarded(fn, *args, **kwargs):
-    """Run ``fn`` in the driver's database thread; after a failure that left the connection unusable (PostgreSQL
-    restarted, network cut) close it, so the next scan connects again. Django only does this around HTTP requests:
-    without it this thread would keep the dead connection and every later file would fail."""
-    from django.db import Error, connection
-
-    try:
-        return fn(*args, **kwargs)
-    except Error:
-        if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
-            connection.close()
-        raise
-
-
 def _close_connection() -> None:
     from django.db import connection
 
@@ -457,7 +444,7 @@ class CsvDriver(Driver):
     async def _db_call(self, fn, *args, **kwargs):
         ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
-            self._db, functools.partial(ctx.run, _db_guarded, fn, *args, **kwargs))
+            self._db, functools.partial(ctx.run, db_guarded, fn, *args, **kwargs))
 
     async def connect(self) -> None:
         if self._db is None:

@@ -32,6 +32,7 @@ from scada import historian
 from scada.drivers import driver_class
 from scada.drivers.base import WriteError
 from scada.runtime.config import DeviceConfig, TagConfig, config_signature, load_config
+from scada.runtime.dbthread import db_guarded
 from scada.runtime.queue import SampleQueue
 from scada.runtime.recorder import Recorder
 from scada.runtime.samples import BAD, STALE, Sample, now
@@ -218,7 +219,7 @@ class Gateway:
         """Run ``fn`` in the gateway's database thread with the caller's context (audit channel "gateway")."""
         ctx = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.db, functools.partial(ctx.run, fn, *args, **kwargs))
+        return await loop.run_in_executor(self.db, functools.partial(ctx.run, db_guarded, fn, *args, **kwargs))
 
     async def publish(self, samples: list[Sample], on_commit: Callable[[], None] | None = None) -> None:
         """Entry of the sample stream: current values, hooks, then the (bounded) historian queue.

@@ -369,3 +369,56 @@ def test_a_batch_cancelled_in_a_sample_hook_is_still_written_at_shutdown():
     acked = asyncio.run(scenario())
     assert [(r[1], r[2]) for r in written] == [(7, 42.0)]
     assert acked == []  # never acknowledged: a source that acks (MQTT) redelivers, and its dedupe drops the copy
+
+
+def test_gateway_database_thread_reconnects_after_the_database_drops_its_session(clean_historian):
+    """PostgreSQL restarted (here: the gateway's session terminated): the historian write that meets the dead
+    connection fails and is retried; the retry connects again instead of failing forever."""
+    from django.db import DatabaseError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server database")
+
+    def backend_pid():
+        from django.db import connection as thread_connection
+
+        with thread_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    def close_thread_connection():
+        from django.db import connection as thread_connection
+
+        thread_connection.close()
+
+    def terminate(pid):
+        from django.db import connection as other
+
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            other.close()
+
+    async def scenario():
+        gw = Gateway(flush_samples=10, flush_ms=20, hooks=[])
+        pid = await gw.db_call(backend_pid)
+        await asyncio.to_thread(terminate, pid)
+        with pytest.raises(DatabaseError):
+            await gw.db_call(backend_pid)  # the first query meets the dead session
+        assert await gw.db_call(backend_pid) != pid  # the next one has a new session
+        await asyncio.to_thread(terminate, await gw.db_call(backend_pid))
+        writer = asyncio.create_task(gw._writer())
+        await gw.publish([Sample(4242, 1_700_000_000.0, 1.5, GOOD)])
+        await until(lambda: gw.stats.recorded == 1, what="the row written after a retry")
+        gw._stopping = True
+        await writer
+        await gw.db_call(close_thread_connection)
+        gw.db.shutdown()
+        return gw.stats
+
+    stats = asyncio.run(scenario())
+    assert stats.write_errors >= 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM scada_historian WHERE tag_key = 4242")
+        assert cursor.fetchall() == [(1.5,)]
