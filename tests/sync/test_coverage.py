@@ -346,3 +346,11 @@ def test_backfill_queues_existing_rows_targets_first(settings):
     seq = {agg: s for agg, s in OutboxEvent.objects.values_list("aggregate_id", "sequence")}
     assert OutboxEvent.objects.count() == queued
     assert [seq[i] for i in ids] == sorted(seq[i] for i in ids)
+
+
+@pytest.mark.django_db
+def test_backfill_refuses_a_chunk_below_one():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--chunk must be at least 1"):
+        call_command("sync_backfill", "--chunk", "0")

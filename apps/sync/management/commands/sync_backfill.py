@@ -22,9 +22,11 @@ class Command(AuditedCommand):
         parser.add_argument("labels", nargs="*", help="app_label.model (default: every model this box sends)")
         parser.add_argument("--include-append-only", action="store_true",
                             help="also the audit trail and the alarm journal (large; off by default)")
-        parser.add_argument("--chunk", type=int, default=2000)
+        parser.add_argument("--chunk", type=int, default=2000, help="rows per INSERT of outbox events (>= 1)")
 
     def handle(self, *args, labels, include_append_only, chunk, **options):
+        if chunk < 1:
+            raise CommandError(f"--chunk must be at least 1 (got {chunk}).")
         role = settings.EDGE_ROLE
         sending = {s.label: s for s in registry.specs() if s.pushes_from(role)}
         unknown = set(labels) - set(sending)
