@@ -117,10 +117,13 @@
         lastSeq = msg.seq;
       }
       if (msg.type === "ready") {
-        delay = 1000; setLink(true);
+        delay = 1000;
         var sub = subscription();
-        if (sub) { ws.send(JSON.stringify(sub)); }
+        // "live" means subscribed: the snapshot arrives after the server has joined the site groups, so a value
+        // published from then on reaches this page.
+        if (sub) { ws.send(JSON.stringify(sub)); } else { setLink(true); }
       } else if (msg.type === "snapshot") {
+        setLink(true);
         alarms = {};
         (msg.alarms || []).forEach(function (a) { alarms[a.id] = a; });
         (msg.values || []).forEach(showValue);
