@@ -6,7 +6,8 @@ of historian telemetry at the demo site's rate.
 
 Two databases in one PostgreSQL cluster (DATABASE_URL's server if it is postgres://, else a throw-away server started
 like the tests do: fsync and synchronous_commit off): the edge's, migrated, and the hub's, copied from it. The
-backlog is generated in SQL (half well updates spread over 10,000 wells, half audit rows); the hub is ``daphne`` with
+backlog is generated in SQL (half well updates spread over 10,000 wells, half audit rows; event and audit ids
+time-ordered UUIDs as the product makes them); the hub is ``daphne`` with
 EDGE_ROLE=hub; the forwarders are ``manage.py run_sync --once`` processes.
 
 Prints, in one run:
@@ -48,10 +49,15 @@ INSERT INTO wells_site (id, created_at, updated_at, field_id, code, name, kind)
 SELECT '00000000-0000-4000-8000-00000000c001', now(), now(), id, 'SBENCH', 'Bench site', 'pad' FROM f;
 """
 
+# Ids as the product makes them (apps/core/ids.py uuid7: time-ordered, version 7): the outbox's event ids and the
+# audit rows' ids, written as if the backlog had been made over time at 50 events per millisecond.
+UUID7 = """(lpad(to_hex(t0.ms + i / 50), 12, '0') || '7' || lpad(to_hex((i %% 50) * 81), 3, '0')
+           || to_hex(8 + floor(random() * 4)::int) || substr(md5(random()::text), 1, 15))::uuid"""
+
 BACKLOG = """
 INSERT INTO sync_outboxevent (event_id, edge_id, aggregate_type, aggregate_id, op, payload, created_at, state,
                               attempts, last_error)
-SELECT gen_random_uuid(), %(edge)s,
+SELECT """ + UUID7 + """, %(edge)s,
        CASE WHEN i %% 2 = 0 THEN 'core.auditevent' ELSE 'wells.well' END,
        CASE WHEN i %% 2 = 0 THEN a.id::text ELSE w.id::text END,
        'upsert',
@@ -66,7 +72,8 @@ SELECT gen_random_uuid(), %(edge)s,
        END,
        now(), 'pending', 0, ''
 FROM generate_series(1, %(n)s) AS i
-CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id WHERE i = i) a
+CROSS JOIN (SELECT floor(extract(epoch FROM now()) * 1000)::bigint - %(n)s / 50 AS ms) t0
+CROSS JOIN LATERAL (SELECT """ + UUID7 + """ AS id WHERE i = i) a
 CROSS JOIN LATERAL (SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i %% 10000), 12, '0'))::uuid AS id) w;
 """
 
@@ -193,12 +200,15 @@ def main():
         token = hub.issue_token("edge-bench")
         env = forwarder_env(edge_url, hub.url, token, "edge-bench", SYNC_BATCH_SIZE=args.batch,
                             SYNC_TIMEOUT_SECONDS=120, SYNC_PULL_ENABLED=0, SYNC_PIPELINE=args.pipeline)
+        postmaster = postmaster_pid(pg(edge_url))
+        cpu0 = cpu_snapshot(hub.proc.pid, postmaster)
         t0 = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "manage.py", "run_sync", "--once"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(args.forwarders)]
         outputs = [p.communicate() for p in procs]
         elapsed = time.perf_counter() - t0
+        cpu1 = cpu_snapshot(hub.proc.pid, postmaster)
         for (out, err), p in zip(outputs, procs, strict=True):
             print(f"forwarder exit={p.returncode}: {out.strip()} {err.strip()[-300:]}")
 
@@ -219,6 +229,7 @@ def main():
               f"lost {total - rows[1]}, not delivered at the edge {left}; {audit:,} audit rows, {wells:,} wells")
         ok = rows[0] == rows[1] == total and left == 0
         print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH", flush=True)
+        print_cpu(cpu0, cpu1, total, elapsed)
 
         if args.profile_batches:
             worker_env = base_env(DATABASE_URL=profile_url, EDGE_ROLE="hub", DJANGO_SETTINGS_MODULE="erp.settings")
@@ -232,6 +243,55 @@ def main():
             hub.stop()
         if server is not None:
             server.stop()
+
+
+def postmaster_pid(dsn: str) -> int | None:
+    """The PostgreSQL server's pid when it runs on this machine (its backends' CPU is summed on it as they exit)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(dsn) as conn:
+            data = conn.execute("SHOW data_directory").fetchone()[0]
+        pid = int(Path(data, "postmaster.pid").read_text().split()[0])
+        Path(f"/proc/{pid}/stat").read_text()
+        return pid
+    except (OSError, ValueError, IndexError, psycopg.Error):
+        return None  # another machine, or no right to read its data directory
+
+
+def _proc_cpu(pid: int | None, children: bool) -> float:
+    """CPU seconds of a process (utime + stime), plus those of its exited children when ``children``."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(hub_pid: int, postmaster: int | None) -> dict:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forwarders, once they have exited
+    with open("/proc/stat") as handle:
+        total = [int(x) for x in handle.readline().split()[1:]]
+    return {"hub": _proc_cpu(hub_pid, False), "forwarders": usage.ru_utime + usage.ru_stime,
+            "postgres": _proc_cpu(postmaster, True), "busy": (sum(total) - total[3] - total[4]) / os.sysconf(
+                "SC_CLK_TCK"), "all": sum(total) / os.sysconf("SC_CLK_TCK")}
+
+
+def print_cpu(before: dict, after: dict, events: int, elapsed: float) -> None:
+    """Where the drain's CPU went, per event: the hub process, the forwarder processes, the PostgreSQL server (both
+    databases: backends are counted as they exit, so a connection still open is missing), and the whole machine."""
+    d = {k: after[k] - before[k] for k in before}
+    cores = os.cpu_count() or 1
+    parts = ", ".join(f"{name} {1e6 * d[name] / events:.0f}" for name in ("hub", "forwarders", "postgres"))
+    print(f"CPU per event (µs): {parts}; whole machine {1e6 * d['busy'] / events:.0f} µs "
+          f"({100 * d['busy'] / d['all']:.0f} % of {cores} cores busy over {elapsed:.1f} s); at full use of "
+          f"{cores} cores this CPU cost allows {events * cores / max(d['busy'], 1e-9):,.0f} "
+          f"events/s at most")
 
 
 def copy_baselines(edge_dsn: str, scratch_dsn: str, total: int, audit_indexes: int) -> tuple[float, float]:
@@ -337,6 +397,8 @@ def edge_profile(scratch_dsn: str, size: int, batches: int) -> None:
 
     claim = CLAIM_SQL.replace("sync_outboxevent", "bench_outbox_copy")
     claim_s, update_s = [], []
+    with psycopg.connect(scratch_dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE bench_outbox_copy")  # statistics, as the edge's own outbox has them
     with psycopg.connect(scratch_dsn) as conn:
         for _ in range(batches):
             t0 = time.perf_counter()

@@ -326,6 +326,8 @@ SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 5000, minimum=1, maximum=50000)  # 
 SYNC_BATCH_MAX_BYTES = env_int("SYNC_BATCH_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)  # event JSON per request
 SYNC_GZIP_LEVEL = env_int("SYNC_GZIP_LEVEL", 1, minimum=0, maximum=9)  # 1: ~15x smaller, a few us per event
 SYNC_PIPELINE = env_bool("SYNC_PIPELINE", True)  # claim and encode the next batch while one is in flight
+# Hub: how long a pipelined batch waits for the same edge's previous batch before it is applied anyway.
+SYNC_PIPELINE_WAIT_SECONDS = _sync_env_float("SYNC_PIPELINE_WAIT_SECONDS", 10.0, minimum=0)
 SYNC_INTERVAL_SECONDS = _sync_env_float("SYNC_INTERVAL_SECONDS", 10.0, minimum=0.05)
 SYNC_TIMEOUT_SECONDS = _sync_env_float("SYNC_TIMEOUT_SECONDS", 30.0, minimum=0.5)
 SYNC_BACKOFF_BASE_SECONDS = _sync_env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0, minimum=0.01)

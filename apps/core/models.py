@@ -10,6 +10,7 @@ from django.db import models, transaction
 
 from apps.core import rbac
 from apps.core.choices import AuditAction, AuditChannel, Severity
+from apps.core.ids import uuid7
 from apps.core.permissions import AuditScope, OwnerScope, restrict
 
 
@@ -101,7 +102,7 @@ class AuditEvent(models.Model):
     Rows are never updated or deleted (the model, its queryset and, on PostgreSQL, a trigger refuse it).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)  # time-ordered: appended, not scattered
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"

@@ -95,7 +95,9 @@ class HubClient:
             self._conn = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                auth: bool = True) -> tuple[int, bytes]:
+                auth: bool = True, on_sent=None) -> tuple[int, bytes]:
+        """One request; ``on_sent()`` is called once the request (body included) is written, before the answer is
+        awaited (the pipelined forwarder lets its next batch go then)."""
         hdrs = {"User-Agent": f"wellsite-edge-sync/{__version__}", "Accept": "application/json",
                 "Accept-Encoding": "identity"}
         if auth:
@@ -106,6 +108,8 @@ class HubClient:
             conn.request(method, self.base + path, body=body, headers=hdrs)
             if isinstance(conn.sock, ssl.SSLSocket):
                 self.tls_version = conn.sock.version()
+            if on_sent is not None:
+                on_sent()
             response = conn.getresponse()
             data = response.read()
             if response.getheader("Connection", "").lower() == "close":
@@ -143,14 +147,16 @@ class HubClient:
     def push(self, events: list[dict], backlog: dict | None = None) -> list[dict]:
         return self.push_docs([orjson.dumps(e, default=_json_default) for e in events], backlog)
 
-    def push_docs(self, docs: list[bytes], backlog: dict | None = None) -> list[dict]:
+    def push_docs(self, docs: list[bytes], backlog: dict | None = None, after: int | None = None,
+                  on_sent=None) -> list[dict]:
         """Push events already encoded as JSON (the forwarder has PostgreSQL write them); returns the per-event
-        results. The body is assembled around them, gzip-compressed at SYNC_GZIP_LEVEL."""
-        head = orjson.dumps({"edge_id": settings.EDGE_ID, "backlog": backlog or {}})
+        results. The body is assembled around them, gzip-compressed at SYNC_GZIP_LEVEL. ``after``: the last
+        sequence of the batch sent just before this one, still unanswered (the hub applies that one first)."""
+        head = orjson.dumps({"edge_id": settings.EDGE_ID, "backlog": backlog or {}, "after": after})
         body = b"".join((head[:-1], b',"events":[', b",".join(docs), b"]}"))
         status, data = self.request(
             "POST", "/api/v1/sync/push", gzip.compress(body, compresslevel=settings.SYNC_GZIP_LEVEL),
-            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"}, on_sent=on_sent,
         )
         answer = self._json(status, data, "push")
         results = answer.get("results")

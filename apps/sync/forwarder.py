@@ -191,25 +191,35 @@ class Forwarder:
             )
             spec.model._base_manager.filter(pk__in=ids - still).update(**{spec.delivered_flag: True})
 
-    def _send(self, rows, backlog: dict, client: HubClient | None = None) -> list[dict]:
+    def _send(self, rows, backlog: dict, client: HubClient | None = None, chain: dict | None = None,
+              on_sent=None) -> list[dict]:
         """Push ``rows`` in as many requests as SYNC_BATCH_MAX_BYTES needs (each carries at most that much event
-        JSON); returns the hub's results of all of them."""
+        JSON); returns the hub's results of all of them. ``chain`` (pipelined): ``chain["tail"]`` is the last
+        sequence of the request sent before, named in each request as ``after`` and then moved on; ``on_sent()``
+        is called once the last request is written (the next batch may go while this one is answered)."""
         client = client or self.client
         docs = [r[DOC].encode() for r in rows]
         results: list[dict] = []
-        for start, end in split_by_size([len(d) for d in docs], self.max_bytes):
-            results += client.push_docs(docs[start:end], backlog)
+        parts = list(split_by_size([len(d) for d in docs], self.max_bytes))
+        for i, (start, end) in enumerate(parts):
+            after = None
+            if chain is not None:
+                after, chain["tail"] = chain["tail"], max(r[SEQ] for r in rows[start:end])
+            last = i == len(parts) - 1
+            results += client.push_docs(docs[start:end], backlog, after=after, on_sent=on_sent if last else None)
         return results
 
     def drain_pipelined(self, result: RoundResult, backlog: dict, max_batches: int | None = None) -> None:
-        """Drain with two batches in the air: while the hub applies one, the next is claimed and encoded and the
-        previous one settled, each on its own database connection and transaction (PostgreSQL row locks: the
-        second claim skips the first one's rows). Sends keep the claim order (a batch is sent only once the hub
-        answered the batch before it), so the hub still receives a record's events in order; after a failure the
-        batches behind it are not sent (they roll back and stay pending). Raises the first error."""
+        """Drain with two batches in the air: while the hub applies one, the next is claimed, encoded and sent, and
+        the previous one settled, each on its own database connection and transaction (PostgreSQL row locks: the
+        second claim skips the first one's rows). Sends keep the claim order (a batch is sent once the batch before
+        it is written to the hub), and each names the batch before it (``after``): the hub validates it meanwhile
+        and applies it once that one is applied, so a record's events are still applied in order. After a failure
+        the batches behind it are not sent (they roll back and stay pending). Raises the first error."""
         lock = threading.Lock()
         turn = threading.Condition()
         shared = {"ticket": 0, "serving": 0, "done": False, "error": None}
+        chain = {"tail": None}
 
         def fail(exc):
             with lock:
@@ -232,18 +242,25 @@ class Forwarder:
                             if len(rows) < self.batch_size:
                                 shared["done"] = True
                         results = None
+                        passed = []
+
+                        def pass_turn(passed=passed):
+                            if not passed:  # once: when the request is written, or when this batch gives up
+                                passed.append(True)
+                                with turn:
+                                    shared["serving"] += 1
+                                    turn.notify_all()
+
                         try:
                             with turn:
                                 turn.wait_for(lambda t=ticket: shared["serving"] == t)
                             if rows and shared["error"] is None:
-                                results = self._send(rows, backlog, client)
+                                results = self._send(rows, backlog, client, chain, on_sent=pass_turn)
                         except Exception as exc:
                             fail(exc)
                             raise
                         finally:
-                            with turn:
-                                shared["serving"] += 1
-                                turn.notify_all()
+                            pass_turn()
                         if results is None:
                             return
                         self._settle(rows, results, local)

@@ -12,13 +12,12 @@ they are not BaseModels (the outbox must not write outbox events about itself).
 
 from __future__ import annotations
 
-import uuid
-
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 from apps.core import rbac
+from apps.core.ids import uuid7
 from apps.sync.choices import EventState, Op, Outcome
 
 
@@ -26,7 +25,7 @@ class OutboxEvent(models.Model):
     """One change of a synced record, written in the same transaction as the change. ``sequence`` orders them."""
 
     sequence = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_id = models.UUIDField(default=uuid7, unique=True, editable=False)  # time-ordered (apps/core/ids.py)
     edge_id = models.CharField(max_length=64)
     aggregate_type = models.CharField(max_length=100, help_text="app_label.model")
     aggregate_id = models.CharField(max_length=64)
@@ -99,6 +98,10 @@ class EdgeCredential(models.Model):
     events_received = models.BigIntegerField(default=0)
     last_sequence = models.BigIntegerField(
         null=True, blank=True, help_text="Highest outbox sequence received from this edge (kept per batch)."
+    )
+    pipeline_tail = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="Highest sequence of the batches applied from this edge (its next pipelined batch waits for it).",
     )
     reported_backlog = models.BigIntegerField(null=True, blank=True, help_text="Pending count the edge reported.")
     reported_quarantined = models.BigIntegerField(null=True, blank=True)

@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 import shutil
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, Min, Q, UUIDField
+from django.db.models import Count, F, Min, UUIDField, Value
 from django.db.models.constants import OnConflict
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.core.context import Channel, acting
@@ -278,7 +280,9 @@ def _fast_check(f):
 class _Compiled:
     by_attname: dict
     checks: dict
-    defaults: list  # (attname, callable) for the columns a payload may leave out
+    defaults: list  # (attname, callable or None, constant) for the columns a payload may leave out
+    pk: object
+    pk_uuid: bool
 
 
 def _compile(spec: registry.SyncSpec) -> _Compiled:
@@ -287,31 +291,36 @@ def _compile(spec: registry.SyncSpec) -> _Compiled:
         defaults = []
         for f in spec.model._meta.concrete_fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                defaults.append((f.attname, timezone.now))  # raw inserts skip pre_save: fill what was not given
-            else:
-                defaults.append((f.attname, f.get_default))
+                defaults.append((f.attname, timezone.now, None))  # raw inserts skip pre_save: fill what is missing
+            elif f.has_default() and callable(f.default):
+                defaults.append((f.attname, f.get_default, None))
+            else:  # no default or a constant one: computed once (a fresh copy per row where it is mutable)
+                value = f.get_default()
+                defaults.append((f.attname, None, value) if isinstance(value, str | int | float | bool | None)
+                                else (f.attname, f.get_default, None))
+        pk = spec.model._meta.pk
         found = spec._compiled = _Compiled(
-            {f.attname: f for f in spec.fields}, {f.attname: _fast_check(f) for f in spec.fields}, defaults
+            {f.attname: f for f in spec.fields}, {f.attname: _fast_check(f) for f in spec.fields}, defaults,
+            pk, isinstance(pk, UUIDField),
         )
     return found
 
 
-def _build(ev: _Event, role: str) -> None:
+def _build(ev: _Event, role: str, postgres: bool) -> None:
     """Resolve the model and validate the payload (no database query) into the row to insert: ``ev.wire`` (the
     JSON path on PostgreSQL: the sender's JSON values, PostgreSQL parses them) or ``ev.instance`` (Python values)."""
     spec = registry.spec_for(ev.label)
     if spec is None or not spec.accepts_from(role):
         raise _Invalid(f"aggregate_type: {ev.label!r} is not synced towards this box")
     ev.spec = spec
-    pk = spec.model._meta.pk
+    compiled = _compile(spec)
+    pk = compiled.pk
     try:
-        ev.aggregate_id = canonical_uuid(ev.aggregate_id) if isinstance(pk, UUIDField) else str(
-            pk.to_python(ev.aggregate_id))
+        ev.aggregate_id = canonical_uuid(ev.aggregate_id) if compiled.pk_uuid else str(pk.to_python(ev.aggregate_id))
     except (ValueError, DjangoValidationError):
         raise _Invalid("aggregate_id: not a valid primary key")
     if ev.op == Op.DELETE:
         return
-    compiled = _compile(spec)
     by_attname, checks = compiled.by_attname, compiled.checks
     payload = ev.payload
     if spec.apply_extras is not None and registry.EXTRAS_KEY in payload:
@@ -324,7 +333,7 @@ def _build(ev: _Event, role: str) -> None:
         raise _Invalid(f"payload: unknown field(s) {', '.join(sorted(unknown))}")
     if str(payload.get(pk.attname, ev.aggregate_id)) != ev.aggregate_id:
         raise _Invalid(f"payload.{pk.attname}: differs from aggregate_id")
-    json_path = _json_insertable(spec.model)
+    json_path = postgres and _json_insertable(spec.model, postgres)
     wire = {}
     values = {} if not json_path else None
     errors = []
@@ -352,14 +361,14 @@ def _build(ev: _Event, role: str) -> None:
         raise _Invalid(f"payload: {'; '.join(errors)}")
     wire[pk.attname] = ev.aggregate_id
     ev.keys = tuple(sorted(wire))
-    for attname, default in compiled.defaults:
+    for attname, default, constant in compiled.defaults:
         if attname not in wire:
-            wire[attname] = default()
+            wire[attname] = constant if default is None else default()
     if json_path:
         ev.wire = wire
         return
     values[pk.attname] = pk.to_python(ev.aggregate_id)
-    for attname, _default in compiled.defaults:
+    for attname, _default, _constant in compiled.defaults:
         if attname not in values:
             values[attname] = wire[attname]
     ev.instance = SimpleNamespace(**values)  # a row for the raw insert (no model __init__ per event)
@@ -461,17 +470,23 @@ def _result(ev: _Event, status: str, reason: str | None = None) -> dict:
     return {"event_id": ev.event_id, "status": status, "reason": reason}
 
 
-def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> list[dict]:
+def apply_events(raw_events: list, origin: str, *, role: str | None = None, before_lock=None) -> list[dict]:
     """Apply a batch sent by ``origin`` (an edge id, or "hub" for pulled master data) on this box.
 
     Set-based: one query de-duplicates the whole batch, one query per model reads the applied versions, one
     statement per model applies the newest event of each record, one inserts the receipts and one the versions;
     each event is still validated on its own and answered on its own. Returns one result per input event, in input
     order: {"event_id", "status", "reason"?}.
+
+    The events are parsed and validated before the origin's lock is taken (no database query), so a second batch
+    of the same edge is validated while the first one is written; ``before_lock()`` is called between the two (the
+    push view waits there for the edge's previous batch, see ``wait_for_predecessor``).
     """
     role = role or settings.EDGE_ROLE
+    postgres = connection.vendor == "postgresql"
     results: list[dict | None] = [None] * len(raw_events)
     events: list[_Event] = []
+    invalid: dict[int, str] = {}  # event index -> reason; answered only if the event is not a duplicate
     for index, raw in enumerate(raw_events):
         try:
             ev = _parse(index, raw)
@@ -481,11 +496,18 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
                               "reason": str(exc)}
             continue
         events.append(ev)
+        try:
+            _build(ev, role, postgres)
+        except _Invalid as exc:
+            invalid[index] = str(exc)
+    tail = max((ev.sequence for ev in events), default=None)
+    if before_lock is not None:
+        before_lock()
 
     with transaction.atomic(), registry.applying_remote():
         # 0. One batch of an origin at a time: with several forwarders, a batch must see the versions committed by
         #    the batch before it, or an older event could overwrite a newer one (SQLite writers are serial anyway).
-        if connection.vendor == "postgresql":
+        if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, origin])
         # 1. De-duplicate: already received from this origin (one query for the batch), or twice in this batch.
@@ -496,10 +518,8 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
                 results[ev.index] = _result(ev, Outcome.DUPLICATE)
                 continue
             seen.add(ev.event_id)
-            try:
-                _build(ev, role)
-            except _Invalid as exc:
-                results[ev.index] = _result(ev, Outcome.REJECTED, str(exc))
+            if ev.index in invalid:
+                results[ev.index] = _result(ev, Outcome.REJECTED, invalid[ev.index])
                 continue
             fresh.append(ev)
 
@@ -556,7 +576,42 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None) -> l
         when = timezone.now()
         _record_receipts(origin, received, results, when)
         _record_versions(origin, new_versions, when)
+        if origin != HUB_ORIGIN and tail is not None:
+            _advance(origin, received, tail)
     return results
+
+
+def _advance(origin: str, received: list[_Event], tail: int) -> None:
+    """The edge's credential: the highest sequence received, and the tail (highest sequence) of the batches
+    applied, which the edge's next pipelined batch waits for (``wait_for_predecessor``). One statement."""
+    last = max((ev.sequence for ev in received), default=None)
+    changes = {"pipeline_tail": Greatest(Coalesce(F("pipeline_tail"), Value(-1)), Value(tail))}
+    if last is not None:
+        changes["last_sequence"] = Greatest(Coalesce(F("last_sequence"), Value(-1)), Value(last))
+    EdgeCredential.objects.filter(edge_id=origin).update(**changes)
+
+
+def wait_for_predecessor(edge_id: str, after: int | None, timeout: float | None = None) -> bool:
+    """Wait until the edge's batch that ended at sequence ``after`` is applied (the forwarder sends its next batch
+    before the answer to the previous one arrives, so both are in the air; applying them in the order sent keeps a
+    record's events in order). Gives up after ``timeout`` (SYNC_PIPELINE_WAIT_SECONDS): the previous batch may have
+    failed and will be sent again; applying this one first is still correct (an older event then arrives stale).
+    Returns whether the predecessor was seen."""
+    if after is None:
+        return True
+    timeout = settings.SYNC_PIPELINE_WAIT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        tail = EdgeCredential.objects.filter(edge_id=edge_id).values_list("pipeline_tail", flat=True).first()
+        if tail is not None and tail >= after:
+            return True
+        if time.monotonic() >= deadline:
+            log.info("sync: edge %s: the batch ending at #%s did not arrive within %.0f s; applying the next one",
+                     edge_id, after, timeout)
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _record_receipts(origin: str, received: list[_Event], results: list, when) -> None:
@@ -580,14 +635,11 @@ def _record_receipts(origin: str, received: list[_Event], results: list, when) -
                 "outcome, received_at) SELECT %s, e, s, t, a, o, r, %s "
                 "FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
                 "AS u(e, s, t, a, o, r) ON CONFLICT (edge_id, event_id) DO NOTHING",
-                [origin, when, [ev.event_id for ev in received], [ev.sequence for ev in received],
-                 [ev.label for ev in received], [ev.aggregate_id for ev in received],
-                 [ev.op for ev in received], [results[ev.index]["status"] for ev in received]],
+                [origin, when, _pg_array([ev.event_id for ev in received]),
+                 _pg_array([str(ev.sequence) for ev in received]), _pg_array([ev.label for ev in received]),
+                 _pg_array([ev.aggregate_id for ev in received]), _pg_array([ev.op for ev in received]),
+                 _pg_array([results[ev.index]["status"] for ev in received])],
             )
-    if origin != HUB_ORIGIN:
-        last = max(ev.sequence for ev in received)
-        EdgeCredential.objects.filter(edge_id=origin).filter(
-            Q(last_sequence__isnull=True) | Q(last_sequence__lt=last)).update(last_sequence=last)
 
 
 def _record_versions(origin: str, new_versions: dict, when) -> None:
@@ -609,8 +661,21 @@ def _record_versions(origin: str, new_versions: dict, when) -> None:
             "SELECT t, a, %s, s, %s FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS u(t, a, s) "
             "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET origin = EXCLUDED.origin, "
             "sequence = EXCLUDED.sequence, applied_at = EXCLUDED.applied_at",
-            [origin, when, [k[0] for k in keys], [k[1] for k in keys], [new_versions[k] for k in keys]],
+            [origin, when, _pg_array([k[0] for k in keys]), _pg_array([k[1] for k in keys]),
+             _pg_array([str(new_versions[k]) for k in keys])],
         )
+
+
+def _pg_array(values: list[str]) -> str:
+    """A PostgreSQL array literal of text values (cast in the SQL): one string join for the whole column instead of
+    the driver adapting each element (a 5,000-event batch passes eight such columns). Every element is quoted, so
+    commas, braces, spaces and NULL-like words stay text; backslashes and double quotes are escaped."""
+    if not values:
+        return "{}"
+    plain = "".join(values)
+    if '"' not in plain and "\\" not in plain:
+        return '{"' + '","'.join(values) + '"}'
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 def _received(origin: str, event_ids: list[str]) -> set[str]:
@@ -630,9 +695,9 @@ _JSON_SAFE = {
 _insertable: dict = {}
 
 
-def _json_insertable(model) -> bool:
+def _json_insertable(model, postgres: bool | None = None) -> bool:
     """PostgreSQL and only plain column types: rows can travel as one JSON document (jsonb_populate_recordset)."""
-    if connection.vendor != "postgresql":
+    if not (connection.vendor == "postgresql" if postgres is None else postgres):
         return False
     found = _insertable.get(model)
     if found is None:

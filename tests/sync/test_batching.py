@@ -151,9 +151,9 @@ def test_batch_above_the_byte_cap_is_split_into_several_requests(db, settings):
     class Counting(InProcessHub):
         pushes: list = []
 
-        def push_docs(self, docs, backlog=None):
+        def push_docs(self, docs, backlog=None, **kwargs):
             self.pushes.append(len(docs))
-            return super().push_docs(docs, backlog)
+            return super().push_docs(docs, backlog, **kwargs)
 
     client = Counting(token)
     result = Forwarder(client=client, batch_size=1000, max_bytes=2048).run_once()

@@ -26,7 +26,9 @@ class InProcessHub(HubClient):
         self.token, self.base, self.tls_version = token, "", None
         self.client = Client()
 
-    def request(self, method, path, body=None, headers=None, auth=True):
+    def request(self, method, path, body=None, headers=None, auth=True, on_sent=None):
+        if on_sent is not None:
+            on_sent()
         meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
         meta.pop("HTTP_CONTENT_TYPE", None)
         if auth:

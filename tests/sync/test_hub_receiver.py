@@ -223,3 +223,64 @@ def test_pruned_receipts_do_not_let_an_old_event_back_in(hub):
     assert services.prune_delivered(7) == 2
     assert statuses(push(hub, token, [v1])) == ["stale"]
     assert Field.objects.get(pk=f["id"]).name == "v2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pipelined_batch_waits_for_the_batch_sent_before_it(hub, settings, monkeypatch):
+    """The forwarder sends batch 2 (naming batch 1's last sequence as ``after``) before batch 1 is answered. If batch 2
+    reaches the lock first, it waits for batch 1: both apply in order, nothing arrives stale."""
+    import threading
+
+    from django.db import connections
+
+    token = credential("edge-p")
+    f = field_payload("FP1")
+    first = [event("wells.field", {**f, "name": "one"}, sequence=20),
+             event("wells.field", {**f, "name": "two"}, sequence=21)]
+    second = [event("wells.field", {**f, "name": "three"}, sequence=22)]
+    answers = {}
+    waiting = threading.Event()
+    real_wait = services.wait_for_predecessor
+
+    def observed_wait(edge_id, after, timeout=None):
+        waiting.set()
+        return real_wait(edge_id, after, timeout)
+
+    monkeypatch.setattr(services, "wait_for_predecessor", observed_wait)
+
+    def later():
+        try:
+            answers["second"] = push(hub.__class__(), token, second, raw=gz({"events": second, "after": 21}))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    # Batch 2 is validated and waiting for batch 1 (its predecessor), not applied.
+    assert waiting.wait(30)
+    assert thread.is_alive() and not Field.objects.filter(pk=f["id"]).exists()
+    assert statuses(push(hub, token, first)) == ["accepted", "accepted"]
+    thread.join(30)
+    assert statuses(answers["second"]) == ["accepted"]  # applied after batch 1: not stale
+    assert Field.objects.get(pk=f["id"]).name == "three"
+    assert EdgeCredential.objects.get(edge_id="edge-p").pipeline_tail == 22
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pipelined_batch_whose_predecessor_never_comes_is_applied_after_the_wait(hub, settings):
+    settings.SYNC_PIPELINE_WAIT_SECONDS = 0.3
+    token = credential("edge-q")
+    f = field_payload("FQ1")
+    late = [event("wells.field", {**f, "name": "newer"}, sequence=31)]
+    assert statuses(push(hub, token, late, raw=gz({"events": late, "after": 30}))) == ["accepted"]
+    # The batch it waited for (failed, sent again later) now arrives stale: the newer value stays.
+    assert statuses(push(hub, token, [event("wells.field", {**f, "name": "older"}, sequence=30)])) == ["stale"]
+    assert Field.objects.get(pk=f["id"]).name == "newer"
+
+
+@pytest.mark.parametrize("after", ["21", -1, 2.5, True])
+def test_push_refuses_a_malformed_after(hub, after):
+    token = credential("edge-r")
+    resp = push(hub, token, [], raw=gz({"events": [], "after": after}))
+    assert resp.status_code == 400
+    assert "after" in resp.content.decode()

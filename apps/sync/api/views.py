@@ -106,7 +106,13 @@ class PushView(EdgeView):
         events = body.get("events")
         if not isinstance(events, list):
             raise exceptions.ValidationError({"events": ["Must be a list of events."]})
-        results = services.apply_events(events, cred.edge_id, role="hub")
+        # A pipelined forwarder names the last sequence of the batch it sent just before this one: it is applied
+        # first (this batch is validated meanwhile; see services.wait_for_predecessor).
+        after = body.get("after")
+        if after is not None and (type(after) is not int or after < 0):
+            raise exceptions.ValidationError({"after": ["Must be a non-negative integer or null."]})
+        results = services.apply_events(events, cred.edge_id, role="hub",
+                                        before_lock=lambda: services.wait_for_predecessor(cred.edge_id, after))
         counts = {o: 0 for o in Outcome.values}
         for r in results:
             counts[r["status"]] += 1
