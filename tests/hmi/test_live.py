@@ -21,6 +21,9 @@ from tests.scada.helpers import make_device, make_tag
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://testserver")]
+# Every wait for a message the consumer will send (the communicator's default is 1 s: a loaded CI machine can take
+# longer to run the consumer's database work in its thread). Waits that expect nothing stay short.
+WAIT = 10
 
 
 @pytest.fixture
@@ -46,9 +49,9 @@ async def connect(user, token=None):
     from erp.asgi import application
 
     comm = WebsocketCommunicator(application, "/ws/hmi/", headers=ORIGIN)
-    assert (await comm.connect())[0]
+    assert (await comm.connect(timeout=WAIT))[0]
     await comm.send_json_to({"type": "auth", "token": token or str(AccessToken.for_user(user))})
-    assert (await comm.receive_json_from())["type"] == "ready"
+    assert (await comm.receive_json_from(timeout=WAIT))["type"] == "ready"
     return comm
 
 
@@ -57,7 +60,7 @@ def test_snapshot_then_coalesced_values_from_the_publisher_and_scope(plant):
     async def scenario():
         comm = await connect(plant["operator"])
         await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP", "W90.THP"]})
-        snapshot = await comm.receive_json_from()
+        snapshot = await comm.receive_json_from(timeout=WAIT)
         publisher = LivePublisher(tick_s=0.01)
         now = time.time()
         # Three samples of one tag in one tick: ONE message carrying the latest value; field B never arrives.
@@ -66,9 +69,9 @@ def test_snapshot_then_coalesced_values_from_the_publisher_and_scope(plant):
              Sample(plant["other"].key, now, 99.0), Sample(plant["thp"].key, now + 0.2, 122.5)], None)
         publisher._task.cancel()
         sent = await publisher.flush(get_channel_layer())
-        values = await comm.receive_json_from(timeout=3)
+        values = await comm.receive_json_from(timeout=WAIT)
         nothing = await comm.receive_nothing(timeout=0.3)
-        await comm.disconnect()
+        await comm.disconnect(timeout=WAIT)
         return snapshot, values, nothing, sent
 
     snapshot, values, nothing, sent = run(scenario)
@@ -93,17 +96,17 @@ def test_ack_over_the_socket_is_authorised_and_audited_and_viewers_are_refused(p
     async def scenario():
         viewer = await connect(plant["viewer"])
         await viewer.send_json_to({"type": "subscribe", "site": "SA1"})
-        snap = await viewer.receive_json_from()
+        snap = await viewer.receive_json_from(timeout=WAIT)
         await viewer.send_json_to({"type": "ack", "id": str(alarm.pk)})  # a forged ack
-        refused = await viewer.receive_json_from()
+        refused = await viewer.receive_json_from(timeout=WAIT)
         operator = await connect(plant["operator"])
         await operator.send_json_to({"type": "subscribe", "site": "SA1"})
-        await operator.receive_json_from()
+        await operator.receive_json_from(timeout=WAIT)
         await operator.send_json_to({"type": "ack", "id": str(alarm.pk), "comment": "from the panel"})
-        messages = [await operator.receive_json_from(timeout=3) for _ in range(2)]
-        pushed_to_viewer = await viewer.receive_json_from(timeout=3)
-        await viewer.disconnect()
-        await operator.disconnect()
+        messages = [await operator.receive_json_from(timeout=WAIT) for _ in range(2)]
+        pushed_to_viewer = await viewer.receive_json_from(timeout=WAIT)
+        await viewer.disconnect(timeout=WAIT)
+        await operator.disconnect(timeout=WAIT)
         return snap, refused, messages, pushed_to_viewer
 
     snap, refused, messages, pushed = run(scenario)
@@ -129,12 +132,12 @@ def test_write_over_the_socket_queues_a_range_checked_command(plant):
     async def scenario():
         comm = await connect(plant["operator"])
         await comm.send_json_to({"type": "write", "tag": "W01.THP", "value": 500})
-        too_high = await comm.receive_json_from()
+        too_high = await comm.receive_json_from(timeout=WAIT)
         await comm.send_json_to({"type": "write", "tag": "W01.THP", "value": 80})
-        ok = await comm.receive_json_from()
+        ok = await comm.receive_json_from(timeout=WAIT)
         await comm.send_json_to({"type": "write", "tag": "W90.THP", "value": 80})
-        other_field = await comm.receive_json_from()
-        await comm.disconnect()
+        other_field = await comm.receive_json_from(timeout=WAIT)
+        await comm.disconnect(timeout=WAIT)
         return too_high, ok, other_field
 
     too_high, ok, other_field = run(scenario)
@@ -159,14 +162,14 @@ def test_without_a_shared_layer_the_consumer_polls_current_values(plant):
     async def scenario():
         comm = await connect(plant["operator"])
         await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP"]})
-        await comm.receive_json_from()
+        await comm.receive_json_from(timeout=WAIT)
 
         def gateway_writes():
             CurrentValue.objects.filter(tag=plant["thp"]).update(value=200.0, updated_at=datetime.now(UTC))
 
         await database_sync_to_async(gateway_writes)()
-        update = await comm.receive_json_from(timeout=3)
-        await comm.disconnect()
+        update = await comm.receive_json_from(timeout=WAIT)
+        await comm.disconnect(timeout=WAIT)
         return update
 
     update = run(scenario)
@@ -179,13 +182,13 @@ def test_values_cross_processes_through_a_real_redis(plant, redis_url):
     async def scenario():
         comm = await connect(plant["operator"])
         await comm.send_json_to({"type": "subscribe", "tags": ["W01.THP"]})
-        await comm.receive_json_from()
+        await comm.receive_json_from(timeout=WAIT)
         publisher = LivePublisher(tick_s=0.01)
         await publisher([Sample(plant["thp"].key, time.time(), 77.0)], None)
         publisher._task.cancel()
         await publisher.flush(get_channel_layer())
-        got = await comm.receive_json_from(timeout=5)
-        await comm.disconnect()
+        got = await comm.receive_json_from(timeout=WAIT)
+        await comm.disconnect(timeout=WAIT)
         return got
 
     with override_settings(CHANNEL_LAYERS=layers):
@@ -206,16 +209,16 @@ def test_site_subscription_gets_the_pre_encoded_batch(plant):
     async def scenario():
         comm = await connect(plant["operator"])
         await comm.send_json_to({"type": "subscribe", "site": "SA1"})
-        await comm.receive_json_from()
+        await comm.receive_json_from(timeout=WAIT)
         publisher = LivePublisher(tick_s=3600)
         now = time.time()
         await publisher([Sample(plant["thp"].key, now, 1.5), Sample(second.key, now, 2.5),
                          Sample(plant["other"].key, now, 9.0)], None)
         publisher._task.cancel()
         await publisher.flush(get_channel_layer())
-        got = await comm.receive_json_from(timeout=3)
+        got = await comm.receive_json_from(timeout=WAIT)
         nothing = await comm.receive_nothing(timeout=0.3)
-        await comm.disconnect()
+        await comm.disconnect(timeout=WAIT)
         return got, nothing
 
     got, nothing = run(scenario)
