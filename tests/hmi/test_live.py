@@ -46,10 +46,13 @@ def run(fn):
 
 
 async def connect(user, token=None):
+    """An authenticated socket; ``token`` may be a callable, called once the socket is open (a short-lived token
+    is then made just before it is sent, not before the application is imported and the socket accepted)."""
     from erp.asgi import application
 
     comm = WebsocketCommunicator(application, "/ws/hmi/", headers=ORIGIN)
     assert (await comm.connect(timeout=WAIT))[0]
+    token = token() if callable(token) else token
     await comm.send_json_to({"type": "auth", "token": token or str(AccessToken.for_user(user))})
     assert (await comm.receive_json_from(timeout=WAIT))["type"] == "ready"
     return comm
@@ -148,12 +151,17 @@ def test_write_over_the_socket_queues_a_range_checked_command(plant):
 
 
 def test_socket_closes_when_the_token_expires(plant):
-    token = AccessToken.for_user(plant["viewer"])
-    token.set_exp(lifetime=timedelta(seconds=1))
+    def short_lived():
+        # "exp" is in whole seconds (rounded down): a 1 s lifetime leaves anything between 0 and 1 s, and the token
+        # could expire before the auth message was handled. 2 s leaves at least 1 s for that, then expires while
+        # the socket is open.
+        token = AccessToken.for_user(plant["viewer"])
+        token.set_exp(lifetime=timedelta(seconds=2))
+        return str(token)
 
     async def scenario():
-        comm = await connect(plant["viewer"], token=str(token))
-        return await comm.receive_output(timeout=5)
+        comm = await connect(plant["viewer"], token=short_lived)
+        return await comm.receive_output(timeout=2 + WAIT)
 
     assert run(scenario) == {"type": "websocket.close", "code": 4401}
 
