@@ -11,7 +11,10 @@ No duplicate rows on redelivery. A message the broker sends again carries the DU
 sets it on every resend of an in-flight message). Only a message that was sent before can have been committed, so
 only the samples of DUP messages are checked against the historian (``historian.existing``: one indexed query per
 batch) and those already stored are dropped; normal traffic pays nothing. Before (re)connecting, the driver waits
-until everything published so far is committed, so the check never races with rows still in the queue.
+until everything published so far is committed, so the check never races with rows still in the queue. That wait is
+bounded (``MQTT_COMMIT_WAIT_S``): with the database down the historian cannot commit, so ``connect()`` gives up with a
+``ConnectionError`` (counted in ``commit_wait_timeouts``) and the DeviceRunner retries with backoff; the broker keeps
+the messages (none was acknowledged) until the database is back.
 
 Network I/O runs in the gateway's event loop (paho's external-loop callbacks: the socket is registered with
 ``add_reader``/``add_writer`` and ``loop_misc`` runs every second), so ``client.ack`` is called from the thread that
@@ -57,6 +60,7 @@ QUALITY = {"GOOD": GOOD, "UNCERTAIN": UNCERTAIN, "BAD": BAD, "STALE": STALE}
 _QUALITY_INT = {GOOD: GOOD, UNCERTAIN: UNCERTAIN, BAD: BAD, STALE: STALE}
 READ_CHUNK = 256 * 1024
 BURST = 20_000  # packets handled per reader wake-up before yielding to the event loop
+COMMIT_WAIT_S = 30.0  # default of settings.MQTT_COMMIT_WAIT_S: the pre-connect wait for the historian commit
 
 
 class Received:
@@ -309,6 +313,8 @@ class MqttDriver(Driver):
         self._suback: asyncio.Future | None = None
         self.duplicates_dropped = 0
         self.dead_letters = 0
+        self.commit_wait_timeouts = 0  # connects given up because the historian did not commit in time
+        self._committed: asyncio.Future | None = None
         self.node = None
         if self.sparkplug:
             from scada.drivers.sparkplug import SparkplugNode
@@ -328,11 +334,26 @@ class MqttDriver(Driver):
 
     async def _settle(self) -> None:
         """Wait until every sample published so far (by any driver) is committed: a redelivered message is then
-        either in the historian (found by the DUP check) or was never written."""
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        await self.publish([], on_commit=lambda: done.done() or done.set_result(None))
-        await done
+        either in the historian (found by the DUP check) or was never written.
+
+        Bounded by ``MQTT_COMMIT_WAIT_S``: while the database is down nothing commits, so the wait ends in a
+        ``ConnectionError`` (counted, logged by the DeviceRunner, which marks the tags Bad and retries with backoff).
+        The broker keeps every message not acknowledged; the next attempt waits for the same commit marker (the samples
+        of the previous connection are still the ones that matter), so attempts do not pile markers up."""
+        done = self._committed
+        if done is None or done.done():
+            done = self._committed = asyncio.get_running_loop().create_future()
+            await self.publish([], on_commit=lambda: done.done() or done.set_result(None))
+        timeout = float(getattr(settings, "MQTT_COMMIT_WAIT_S", COMMIT_WAIT_S))
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            self.commit_wait_timeouts += 1
+            raise ConnectionError(
+                f"not reconnecting yet: the historian has not committed the samples of the previous connection within "
+                f"{timeout:g} s (database down?); the broker keeps the unacknowledged messages "
+                f"(attempt {self.commit_wait_timeouts})") from None
+        self._committed = None
 
     def _broker(self) -> tuple[str, int, bool]:
         url = self.conf.get("broker_url") or getattr(settings, "MQTT_URL", None) or "mqtt://127.0.0.1:1883"

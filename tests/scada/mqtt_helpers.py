@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import threading
 import time
 from urllib.parse import urlsplit
@@ -122,6 +124,43 @@ class GatewayThread:
 
     def current(self, tag):
         return self.gateway.store.get(tag.key)
+
+    def cut_broker_link(self, device):
+        """Shut the driver's TCP connection to the broker down (a network cut between gateway and broker): the broker
+        keeps the session and its unacknowledged messages, the driver sees the loss and reconnects."""
+        driver = self.driver(device)
+
+        def cut():
+            if driver._sock is not None:
+                driver._sock.shutdown(socket.SHUT_RDWR)
+
+        self.loop.call_soon_threadsafe(cut)
+
+
+@contextlib.contextmanager
+def database_away():
+    """The test database down for everyone but the test: it refuses new connections (``ALLOW_CONNECTIONS false``, set
+    from the maintenance database: a session cannot set it on its own database) and every other session of it is
+    terminated, so the gateway's database thread loses its connection and cannot open another. The test's own
+    connection stays open. Restored on exit."""
+    import psycopg
+    from psycopg import sql
+
+    db = connection.settings_dict
+    name = db["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        mine = cursor.fetchone()[0]
+    admin = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db.get("PASSWORD") or None,
+                            dbname="postgres", autocommit=True)
+    try:
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                      [name, mine])
+        yield
+    finally:
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+        admin.close()
 
 
 class Publisher:

@@ -22,6 +22,7 @@ from tests.scada.mqtt_helpers import (
     GatewayThread,
     Publisher,
     count_rows,
+    database_away,
     mqtt_device,
     rows,
     wait_for,
@@ -298,3 +299,51 @@ def test_redelivered_messages_drop_only_the_samples_already_in_the_historian():
     asyncio.run(driver.handle([message(1, t1, True), message(2, t2, False)], driver._gen))
     assert sorted(published) == sorted([(b, t1, 2.0), (a, t2, 1.0), (b, t2, 2.0)])
     assert driver.duplicates_dropped == 1
+
+
+def _good(key):
+    return [(ts, v) for _k, ts, v, q in rows(key) if q == GOOD]
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_reconnect_with_the_database_down_gives_up_the_commit_wait_retries_and_recovers(mqtt_url, settings):
+    """The broker link drops while the database is down: the reconnect waits for the historian to commit what the last
+    connection published (for the DUP check), which cannot happen. The wait is bounded: each attempt fails, is counted
+    and retried, no message is acknowledged meanwhile, and once the database is back the driver reconnects by itself
+    and every value (and the malformed message's dead letter) is stored exactly once."""
+    from scada.ingest.models import DeadLetter
+
+    settings.MQTT_COMMIT_WAIT_S = 0.5
+    device, tags = mqtt_device(mqtt_url, {"S.PV": "S.PV"}, topic_prefix="settle/test")
+    key = tags["S.PV"].key
+
+    def message(i):
+        return orjson.dumps({"tag": "S.PV", "value": float(i), "ts": 1767225600000 + i})
+
+    gw = GatewayThread(reconnect_max=0.3).start()
+    pub = Publisher(mqtt_url)
+    try:
+        wait_for(lambda: gw.connected(device), what="connected")
+        pub.sync([pub.send("settle/test/x", message(0))])
+        wait_for(lambda: len(_good(key)) == 1, what="the first value stored")
+        driver = gw.driver(device)
+        with database_away():
+            # received, published to the gateway's queue, never committed: not acknowledged
+            pub.sync([pub.send("settle/test/x", message(i)) for i in range(1, 6)]
+                     + [pub.send("settle/test/x", b"{not json")])
+            wait_for(lambda: gw.current(tags["S.PV"])[0] == 5.0, what="values 1-5 received")
+            gw.cut_broker_link(device)
+            wait_for(lambda: driver.commit_wait_timeouts >= 2, what="bounded commit waits, retried")
+            assert not gw.connected(device)
+            pub.sync([pub.send("settle/test/x", message(i)) for i in range(6, 9)])  # queued by the broker
+            assert DeadLetter.objects.filter(topic="settle/test/x").count() == 0
+        wait_for(lambda: len(_good(key)) == 9, timeout=60, what="every value after the database is back")
+        wait_for(lambda: gw.connected(device), what="reconnected by itself")
+        wait_for(lambda: DeadLetter.objects.filter(topic="settle/test/x").count() == 1, what="the dead letter")
+        time.sleep(0.5)  # a duplicate (row or dead letter) would arrive now
+    finally:
+        pub.close()
+        gw.stop()
+    assert [v for _ts, v in _good(key)] == [float(i) for i in range(9)]  # each once, none lost
+    assert DeadLetter.objects.filter(topic="settle/test/x").count() == 1
+
