@@ -24,7 +24,13 @@ every complete packet in the buffer per wake-up.
 
 Malformed payloads, unknown tags and wrong types go to the dead-letter table (source ``mqtt`` or ``sparkplug``, in
 one bulk insert per batch in the gateway's database thread), are counted in ``wellsite_dead_letters`` and are
-acknowledged with the batch; the valid samples of the same message are kept.
+acknowledged with the batch; the valid samples of the same message are kept. When the dead letters cannot be written
+(database down) only the messages that carry them are held back, unacknowledged: the other messages of the batch are
+acknowledged as usual, and the write is retried with a later batch (or after a backoff when none comes) until it
+succeeds, the held messages being acknowledged with that batch's commit; a reconnect drops what is held (the broker
+redelivers it). A row the database refuses (not a lost connection: ``DataError``/``IntegrityError``) is logged at
+ERROR with its payload, counted in ``dead_letters_refused`` and acknowledged, so one unstorable message never blocks
+the session. Payloads are made storable first (PostgreSQL text holds no NUL byte: binary payloads are escaped).
 
 Broker loss: ``run()`` raises ``ConnectionError``; the DeviceRunner marks the tags Bad and reconnects with backoff
 (the same as a Modbus RTU that stops answering).
@@ -61,6 +67,8 @@ _QUALITY_INT = {GOOD: GOOD, UNCERTAIN: UNCERTAIN, BAD: BAD, STALE: STALE}
 READ_CHUNK = 256 * 1024
 BURST = 20_000  # packets handled per reader wake-up before yielding to the event loop
 COMMIT_WAIT_S = 30.0  # default of settings.MQTT_COMMIT_WAIT_S: the pre-connect wait for the historian commit
+DEAD_RETRY_S = 0.5  # first retry of dead letters the database did not take; doubles up to DEAD_RETRY_MAX_S
+DEAD_RETRY_MAX_S = 10.0
 
 
 class Received:
@@ -258,22 +266,58 @@ def decode_json(payload: bytes, keys: dict[str, int], received: float) -> tuple[
 
 
 # -- dead letters ----------------------------------------------------------------------------------------------------
-def write_dead_letters(entries: list[tuple[str, str, object, str]]) -> int:
-    """Insert ``(source, topic, payload, reason)`` rows in one statement (runs in the gateway's database thread)."""
+def _storable(text: str) -> str:
+    """Text PostgreSQL accepts: no NUL byte (a binary payload has them) and no lone surrogate (escaped, not lost)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def dead_letter_text(payload) -> str:
+    """A dead letter's payload as storable text: bytes decoded (invalid UTF-8 escaped as ``\\xNN``), items as JSON."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        text = bytes(payload).decode("utf-8", "backslashreplace")
+    elif isinstance(payload, str):
+        text = payload
+    else:
+        try:
+            text = orjson.dumps(payload, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            text = repr(payload)
+    return _storable(text)
+
+
+def write_dead_letters(entries: list[tuple[str, str, object, str]]) -> list[tuple[tuple, str]]:
+    """Insert ``(source, topic, payload, reason)`` rows (runs in the gateway's database thread).
+
+    One statement for all of them. If the database refuses it for what is in a row (``DataError``,
+    ``IntegrityError``), the rows are inserted one by one and the refused ones returned as ``[(entry, error)]``. A lost
+    connection (or any other error) is raised: nothing was written, the caller retries."""
+    from django.db import DataError, IntegrityError, transaction
+
     from scada.ingest.models import DeadLetter
 
     limit = getattr(settings, "DEAD_LETTER_MAX_BYTES", 4096)
-    rows = []
-    for source, topic, payload, reason in entries:
-        if isinstance(payload, bytes | bytearray | memoryview):
-            text = bytes(payload).decode("utf-8", "replace")
-        elif isinstance(payload, str):
-            text = payload
-        else:
-            text = orjson.dumps(payload, default=repr).decode()
-        rows.append(DeadLetter(source=source, topic=topic[:300], payload=text[:limit], reason=reason[:500]))
-    DeadLetter.objects.bulk_create(rows)
-    return len(rows)
+    rows = [DeadLetter(source=source, topic=_storable(topic)[:300], payload=dead_letter_text(payload)[:limit],
+                       reason=_storable(reason)[:500]) for source, topic, payload, reason in entries]
+    try:
+        with transaction.atomic():
+            DeadLetter.objects.bulk_create(rows)
+        return []
+    except (DataError, IntegrityError):
+        pass
+    refused = []
+    for entry, row in zip(entries, rows, strict=True):
+        try:
+            with transaction.atomic():
+                DeadLetter.objects.bulk_create([row])
+        except (DataError, IntegrityError) as exc:
+            refused.append((entry, f"{type(exc).__name__}: {exc}".strip()))
+    return refused
 
 
 def _count_dead(source: str, n: int) -> None:
@@ -313,7 +357,12 @@ class MqttDriver(Driver):
         self._suback: asyncio.Future | None = None
         self.duplicates_dropped = 0
         self.dead_letters = 0
+        self.dead_letters_refused = 0  # rows the database refused: logged with their payload and acknowledged
+        self.dead_letter_failures = 0  # dead-letter writes that failed (database away): retried
         self.commit_wait_timeouts = 0  # connects given up because the historian did not commit in time
+        self._dead_pending: list[tuple[list, list[int]]] = []  # (dead letters, mids of their messages) to retry
+        self._dead_retries = 0
+        self._dead_retry_at = 0.0
         self._committed: asyncio.Future | None = None
         self.node = None
         if self.sparkplug:
@@ -374,6 +423,8 @@ class MqttDriver(Driver):
         self._gen += 1
         self._lost = None
         self._inbox = []
+        self._dead_pending = []  # held messages of the previous connection: the broker redelivers them
+        self._dead_retries = 0
         self._wake = asyncio.Event()
         host, port, tls = self._broker()
         client = _BufferedClient(CallbackAPIVersion.VERSION2, client_id=self.conf.get("client_id")
@@ -531,7 +582,13 @@ class MqttDriver(Driver):
         while True:
             if not self._inbox and not self._lost:
                 self._wake.clear()
-                await self._wake.wait()
+                if self._dead_pending:  # dead letters to retry even if no message comes
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), max(0.0, self._dead_retry_at - time.monotonic()))
+                    except TimeoutError:
+                        pass
+                else:
+                    await self._wake.wait()
             if self._lost:
                 raise ConnectionError(self._lost)
             messages, self._inbox = self._inbox, []
@@ -541,6 +598,7 @@ class MqttDriver(Driver):
         received = time.time()
         per_message: list[tuple[bool, list[Sample]]] = []
         dead: list[tuple] = []
+        dead_mids: list[int] = []  # messages with dead letters: acknowledged only once those are written
         mids = [m.mid for m in messages if m.qos]
         any_dup = False
         if self.node is not None:
@@ -550,6 +608,8 @@ class MqttDriver(Driver):
                 any_dup = any_dup or m.dup
                 for item, reason in errors:
                     dead.append((self.source, m.topic, m.payload if item is None else item, reason))
+                if errors and m.qos:
+                    dead_mids.append(m.mid)
         else:
             keys = self.keys
             for m in messages:
@@ -560,6 +620,8 @@ class MqttDriver(Driver):
                     topic = m.topic
                     for item, reason in errors:
                         dead.append(("mqtt", topic, m.payload if item is None else item, reason))
+                    if m.qos:
+                        dead_mids.append(m.mid)
         if any_dup:
             candidates = [(s.key, s.ts) for dup, samples in per_message if dup for s in samples]
             found = await self._db(historian.existing, candidates) if candidates else set()
@@ -578,19 +640,62 @@ class MqttDriver(Driver):
             out = per_message[0][1]
         else:
             out = [s for _dup, samples in per_message for s in samples]
-        if dead:
-            try:
-                await self._db(write_dead_letters, dead)
-            except Exception:  # noqa: BLE001  (the database is away: not acknowledged, the broker redelivers)
-                log.exception("device %s: dead letters not written", self.device.name)
-                mids = []
-            else:
-                self.dead_letters += len(dead)
-                _count_dead(self.source, len(dead))
-                log.warning("device %s: %d dead letter(s), e.g. %s", self.device.name, len(dead), dead[0][3])
+        if dead or self._dead_pending:
+            mids = await self._dead_letters(dead, dead_mids, mids)
         await self.publish(out, on_commit=self._acker(gen, mids) if mids else None)
         if self.node is not None:
             self._send_rebirth_requests()
+
+    async def _dead_letters(self, dead: list[tuple], dead_mids: list[int], mids: list[int]) -> list[int]:
+        """Write this batch's dead letters with those still held; return the mids to acknowledge with this batch.
+
+        Written: every mid of the batch and those held until now. Not written (the database is away): the messages
+        that carry dead letters are held (not acknowledged, so not lost: a reconnect has the broker redeliver them),
+        the rest of the batch is acknowledged as usual, and the write is retried with a later batch or, with no
+        traffic, after a backoff (``run``). Rows the database refuses are logged with their payload and acknowledged
+        (``write_dead_letters``): retrying them would hold their messages forever."""
+        held = self._dead_pending
+        groups = [*held, (dead, dead_mids)] if dead else held
+        holding = set(dead_mids)
+        not_held = [mid for mid in mids if mid not in holding] if holding else mids
+        if held and time.monotonic() < self._dead_retry_at:  # failed a moment ago: wait for the retry
+            self._dead_pending = groups
+            return not_held
+        entries = [entry for group, _mids in groups for entry in group]
+        try:
+            refused = await self._db(write_dead_letters, entries)
+        except Exception:  # noqa: BLE001  (database away: hold those messages, retry)
+            self.dead_letter_failures += 1
+            self._dead_pending = groups
+            delay = min(DEAD_RETRY_S * 2 ** min(self._dead_retries, 16), DEAD_RETRY_MAX_S)
+            self._dead_retries += 1
+            self._dead_retry_at = time.monotonic() + delay
+            held_mids = sum(len(m) for _g, m in groups)
+            if self._dead_retries == 1:
+                log.exception("device %s: %d dead letter(s) not written; %d message(s) held unacknowledged, retry in "
+                              "%g s", self.device.name, len(entries), held_mids, delay)
+            else:
+                log.warning("device %s: %d dead letter(s) still not written (attempt %d); %d message(s) held "
+                            "unacknowledged, retry in %g s", self.device.name, len(entries), self._dead_retries,
+                            held_mids, delay)
+            return not_held
+        self._dead_pending, self._dead_retries = [], 0
+        refused_ids = {id(entry) for entry, _error in refused}
+        stored = [entry for entry in entries if id(entry) not in refused_ids] if refused else entries
+        if stored:
+            self.dead_letters += len(stored)
+            _count_dead(self.source, len(stored))
+            log.warning("device %s: %d dead letter(s), e.g. %s", self.device.name, len(stored), stored[0][3])
+        if held:
+            log.info("device %s: held dead letters written, %d message(s) acknowledged", self.device.name,
+                     sum(len(m) for _g, m in held))
+        limit = getattr(settings, "DEAD_LETTER_MAX_BYTES", 4096)
+        for (source, topic, payload, reason), error in refused:
+            self.dead_letters_refused += 1
+            log.error("device %s: the database refused a dead letter (%s); the message is acknowledged, its record is "
+                      "this line: source=%s topic=%s reason=%s payload=%s", self.device.name, error, source, topic,
+                      reason, ascii(payload)[:limit])
+        return mids + [mid for _g, group_mids in held for mid in group_mids]
 
     # -- Sparkplug -----------------------------------------------------------------------------------------------
     def _send_rebirth_requests(self) -> None:

@@ -347,3 +347,94 @@ def test_reconnect_with_the_database_down_gives_up_the_commit_wait_retries_and_r
     assert [v for _ts, v in _good(key)] == [float(i) for i in range(9)]  # each once, none lost
     assert DeadLetter.objects.filter(topic="settle/test/x").count() == 1
 
+
+@pytest.mark.usefixtures("clean_historian")
+def test_a_dead_letter_the_database_refuses_is_logged_and_does_not_wedge_the_session(mqtt_url, caplog):
+    """With Receive Maximum 1 the broker sends the next message only once the previous one is acknowledged, so a
+    message left unacknowledged stops the whole subscription. A binary payload (NUL bytes: PostgreSQL text refuses
+    them) is escaped and dead-lettered; a dead letter the database refuses for its content (a CHECK constraint here) is
+    logged at ERROR with its payload and acknowledged. Every valid message after them arrives."""
+    from scada.ingest.models import DeadLetter
+
+    device, tags = mqtt_device(mqtt_url, {"W.PV": "W.PV"}, topic_prefix="wedge/test", receive_maximum=1)
+    key = tags["W.PV"].key
+    table = DeadLetter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT test_refuses_poison "
+                       "CHECK (payload NOT LIKE '%%poison%%') NOT VALID")
+    gw = GatewayThread().start()
+    pub = Publisher(mqtt_url)
+    try:
+        wait_for(lambda: gw.connected(device), what="connected")
+        infos = [pub.send("wedge/test/x", orjson.dumps({"tag": "W.PV", "value": 0.0, "ts": 1767225600000})),
+                 pub.send("wedge/test/bin", b"\x00\x01\xffgarbage\x00"),
+                 pub.send("wedge/test/poison", orjson.dumps([{"tag": "W.PV", "value": 1.0, "ts": 1767225600001},
+                                                             {"tag": "NOPE", "value": "poison"},
+                                                             {"tag": "NOPE2", "value": 2}]))]
+        infos += [pub.send("wedge/test/x", orjson.dumps({"tag": "W.PV", "value": float(i), "ts": 1767225600000 + i}))
+                  for i in range(2, 12)]
+        pub.sync(infos)
+        wait_for(lambda: len(_good(key)) == 12, what="every valid value (no wedged message)")
+        driver = gw.driver(device)
+        assert (driver.dead_letters, driver.dead_letters_refused) == (2, 1)
+    finally:
+        pub.close()
+        gw.stop()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS test_refuses_poison")
+    assert [v for _ts, v in _good(key)] == [float(i) for i in range(12)]
+    binary = DeadLetter.objects.get(topic="wedge/test/bin")
+    assert binary.payload == "\\x00\x01\\xffgarbage\\x00" and binary.reason.startswith("malformed JSON")
+    # the poison message: its storable dead letter is written, the refused one is in the log, the message acknowledged
+    assert list(DeadLetter.objects.filter(topic="wedge/test/poison").values_list("reason", flat=True)) == [
+        "[2] unknown tag 'NOPE2'"]
+    refused = [r for r in caplog.records if r.levelname == "ERROR" and "refused a dead letter" in r.getMessage()]
+    assert len(refused) == 1 and "poison" in refused[0].getMessage() and "wedge/test/poison" in refused[0].getMessage()
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_dead_letters_not_written_hold_only_their_message_and_are_retried_without_a_reconnect(mqtt_url):
+    """The dead-letter table is unusable for a while (renamed away: the insert fails, the historian still commits).
+    Only the malformed message is held unacknowledged; its neighbours are stored and acknowledged (Receive Maximum 2:
+    one slot stays free). When the table is back the write is retried with no reconnect and no new malformed input,
+    the held message is acknowledged, and a reconnect then redelivers nothing (one dead letter, not two)."""
+    from scada.ingest.models import DeadLetter
+
+    device, tags = mqtt_device(mqtt_url, {"H.PV": "H.PV"}, topic_prefix="held/test", receive_maximum=2)
+    key = tags["H.PV"].key
+    table = DeadLetter._meta.db_table
+
+    def value(i):
+        return orjson.dumps({"tag": "H.PV", "value": float(i), "ts": 1767225600000 + i})
+
+    def rename(old, new):
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    gw = GatewayThread().start()
+    pub = Publisher(mqtt_url)
+    renamed = False
+    try:
+        wait_for(lambda: gw.connected(device), what="connected")
+        driver = gw.driver(device)
+        rename(table, f"{table}_away")
+        renamed = True
+        pub.sync([pub.send("held/test/bad", b"{not json")] + [pub.send("held/test/x", value(i)) for i in range(10)])
+        wait_for(lambda: len(_good(key)) == 10, what="the neighbours of the held message stored")
+        assert driver.dead_letter_failures >= 1
+        rename(f"{table}_away", table)
+        renamed = False
+        wait_for(lambda: DeadLetter.objects.filter(topic="held/test/bad").exists(), what="the dead letter retried")
+        pub.sync([pub.send("held/test/x", value(10))])
+        wait_for(lambda: len(_good(key)) == 11, what="a value committed after the held message's acknowledgement")
+        gw.cut_broker_link(device)  # an unacknowledged message would come back now (DUP) and be dead-lettered again
+        wait_for(lambda: driver.client is not None and not driver._lost and gw.connected(device), what="reconnected")
+        pub.sync([pub.send("held/test/x", value(11))])
+        wait_for(lambda: len(_good(key)) == 12, what="a value after the reconnect")
+    finally:
+        if renamed:
+            rename(f"{table}_away", table)
+        pub.close()
+        gw.stop()
+    assert DeadLetter.objects.filter(topic="held/test/bad").count() == 1
+    assert [v for _ts, v in _good(key)] == [float(i) for i in range(12)]
