@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from scada.simulator import ModbusSlave
 from tests.servers import free_port
@@ -26,7 +27,26 @@ class ModbusServerThread:
     def start(self):
         self.slave = ModbusSlave(port=self.port, unit=self.unit, serial_port=self.serial_port, size=self.size)
         self._run(self.slave.start())
+        self.slave.server.trace_pdu = self._trace  # each connection accepted from now on reports its PDUs here
         return self
+
+    reads = 0  # read requests received (all connections, counted in the server's loop)
+
+    def _trace(self, sending, pdu):
+        if not sending and pdu.function_code in (1, 2, 3, 4):
+            self.reads += 1
+        return pdu
+
+    def wait_for_reads(self, count: int, timeout: float = 60.0) -> None:
+        """Block until ``count`` more read requests than now have been received. A client asks again only after
+        handling the previous answer (one request at a time per connection), so two more reads after a ``set``
+        mean a whole poll of the new values has been read and handed on by the client."""
+        target = self.reads + count
+        deadline = time.monotonic() + timeout
+        while self.reads < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server received {self.reads - target + count} of {count} reads")
+            time.sleep(0.01)
 
     def stop(self):
         if self.slave is not None:

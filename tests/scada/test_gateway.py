@@ -183,8 +183,9 @@ def test_run_scada_flushes_everything_on_sigterm(server, clean_historian):
                             stderr=subprocess.PIPE, text=True)
     counter = 0
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # change values so every poll is recorded
+        deadline = time.monotonic() + 60
+        while True:  # change values so every poll is recorded
+            assert time.monotonic() < deadline and proc.poll() is None, "run_scada recorded nothing"
             counter += 1
             server.set("holding", 0, list(range(counter, counter + 20)))
             time.sleep(0.05)
@@ -193,9 +194,12 @@ def test_run_scada_flushes_everything_on_sigterm(server, clean_historian):
                 if cursor.fetchone()[0] > 0:
                     break
         server.set("holding", 0, [9999] * 20)
-        time.sleep(0.15)  # at least one poll of the new values is queued, not yet flushed (250 ms)
+        # The next read returns the new values and the one after it is only sent once they are published: at
+        # least one poll of them is queued (flushed or not: every 250 ms) when SIGTERM arrives. A fixed pause
+        # was not enough when run_scada's poll came late on a loaded machine.
+        server.wait_for_reads(2)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
