@@ -22,6 +22,7 @@
     var q = "?start=" + encodeURIComponent(start.toISOString()) + "&end=" + encodeURIComponent(end.toISOString()) + "&max_points=600";
     return fetch("/api/v1/scada/tags/" + tag.id + "/history" + q, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { points: [] }; })
+      .catch(function () { return { points: [] }; })  // no history (network): still draw the live points
       .then(function (body) {
         var s = { t: [], v: [] };
         (body.points || []).forEach(function (p) {
@@ -45,8 +46,24 @@
     return data;
   }
 
-  var plot = null;
+  // Live values that arrive while the history is still loading are kept and drawn with it: the socket is
+  // subscribed before the chart exists, and the history ends when the page was opened.
+  var plot = null, early = [], live = 0;
+
+  function append(values) {
+    var changed = false;
+    values.forEach(function (v) {
+      var s = series[v.tag];
+      if (!s || v.value === null || v.quality >= 2) { return; }
+      s.t.push(v.ts); s.v.push(v.value); changed = true; live += 1;
+    });
+    el.setAttribute("data-live-points", String(live));
+    return changed;
+  }
+
   Promise.all(tags.map(load)).then(function () {
+    append(early);
+    early = null;
     var opts = {
       width: el.clientWidth || 900, height: 380,
       cursor: { drag: { x: true, y: false } },
@@ -60,13 +77,7 @@
   });
 
   document.addEventListener("hmi:values", function (event) {
-    if (!plot) { return; }
-    var changed = false;
-    event.detail.forEach(function (v) {
-      var s = series[v.tag];
-      if (!s || v.value === null || v.quality >= 2) { return; }
-      s.t.push(v.ts); s.v.push(v.value); changed = true;
-    });
-    if (changed) { plot.setData(merged(), false); }
+    if (!plot) { Array.prototype.push.apply(early, event.detail); return; }
+    if (append(event.detail)) { plot.setData(merged(), false); }
   });
 })();

@@ -156,10 +156,23 @@ def test_trend_page_draws_history_and_appends_live_points(plant, live_server_url
     in_thread(historian.write_rows, rows)
     page = browser_page
     login(page, live_server_url, "operator-b")
+    # The history answer is held back: the socket subscribes before the chart exists, and a value pushed then must
+    # still be drawn (it is after the history's end).
+    held = []
+    page.route("**/api/v1/scada/tags/*/history*", lambda route: held.append(route))
     page.goto(f"{live_server_url}/hmi/trend/?tags=W01.THP&hours=4")
-    page.wait_for_selector("#trend canvas", timeout=10000)
     page.wait_for_selector("#link-state:text('live')", timeout=10000)
-    assert "W01.THP (bar)" in page.inner_text("#trend")
     gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 255.5)])
     expect(page.locator('.values .pv[data-tag="W01.THP"]')).to_have_text("255.5", timeout=10000)
+    assert wait_until(lambda: held or page.wait_for_timeout(50), timeout=10)  # (the timeout lets routes through)
+    assert page.locator("#trend canvas").count() == 0  # the chart is still waiting for its history
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#trend canvas", timeout=10000)
+    assert "W01.THP (bar)" in page.inner_text("#trend")
+    expect(page.locator("#trend")).to_have_attribute("data-live-points", "1")
+
+    gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 256.0)])  # and appended once drawn
+    expect(page.locator('.values .pv[data-tag="W01.THP"]')).to_have_text("256.0", timeout=10000)
+    expect(page.locator("#trend")).to_have_attribute("data-live-points", "2")
     page.screenshot(path=str(ARTIFACTS / "hmi-L3-trend.png"), full_page=True)
