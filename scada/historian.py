@@ -432,8 +432,18 @@ def store_remote(edge_id: str, rows, connection=None) -> int:
 
     with transaction.atomic(using=connection.alias):
         with connection.cursor() as cursor:
-            cursor.executemany(f"DELETE FROM {TABLE} WHERE tag_key = %s AND ts = %s",
-                               [(key, _p(connection, datetime.fromtimestamp(ts, UTC))) for ts, key, _v, _q in out])
+            if connection.vendor == "postgresql":
+                # One statement for the chunk: the (tag, time) pairs travel as two array literals, joined on the
+                # (tag_key, ts) index (5,000 single-row DELETEs were most of the hub's time per chunk).
+                times = ",".join(f'"{datetime.fromtimestamp(ts, UTC).isoformat()}"' for ts, _k, _v, _q in out)
+                cursor.execute(
+                    f"DELETE FROM {TABLE} h USING unnest(%s::int[], %s::timestamptz[]) AS u(k, t) "  # noqa: S608
+                    "WHERE h.tag_key = u.k AND h.ts = u.t",
+                    ["{" + ",".join(str(key) for _ts, key, _v, _q in out) + "}", "{" + times + "}"],
+                )
+            else:
+                cursor.executemany(f"DELETE FROM {TABLE} WHERE tag_key = %s AND ts = %s",  # noqa: S608
+                                   [(key, _p(connection, datetime.fromtimestamp(ts, UTC))) for ts, key, _v, _q in out])
         write_rows(out, connection)
     return len(out)
 
