@@ -5,6 +5,10 @@
   query string (it would land in proxy logs). Unauthenticated sockets are closed with code 4401.
 - Every outgoing message carries a sequence number ``seq`` (per connection, from 1) so a client that sees a gap knows
   it missed something and asks for a fresh snapshot (``{"type": "resync"}``).
+- A live socket stays authenticated only while its user does: every ``RECHECK_S`` seconds (and when a JWT's expiry
+  passes) the socket checks that the token has not expired and that the user still exists and is active, and closes
+  with 4401 otherwise; every message from the client (commands, resync) is checked the same way first, so a disabled
+  user's open page can neither act nor ask for data. This lives here, once, for every consumer built on this class.
 - Subclasses implement ``on_authenticated()`` (join groups, send the snapshot) and ``on_command(content)``; they filter
   every event through the permission choke point (``Model.objects.restrict(self.user, ...)``).
 """
@@ -12,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -39,9 +44,11 @@ def user_from_jwt(token: str):
 
 class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     AUTH_TIMEOUT = 10.0
+    RECHECK_S = 30.0  # how often an idle socket checks that its user is still active
 
     user = None
     seq = 0
+    _watch: asyncio.Future | None = None
 
     async def connect(self):
         self.seq = 0
@@ -59,10 +66,12 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     async def _authenticated(self, user):
         self.user = user
         if getattr(user, "_jwt_exp", None):
-            self.scope["jwt_exp"] = float(user._jwt_exp)  # subclasses close the socket when it passes
+            self.scope["jwt_exp"] = float(user._jwt_exp)  # the socket closes when it passes (_watch_session)
         deadline = getattr(self, "_auth_deadline", None)
         if deadline is not None:
             deadline.cancel()
+        if self._watch is None:
+            self._watch = asyncio.ensure_future(self._watch_session())
         await database_sync_to_async(lambda: user.role)()
         await self.send_event({"type": "ready", "user": user.get_username(), "role": user.role})
         await self.on_authenticated()
@@ -79,10 +88,43 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
                     return
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        if not await self.session_valid():  # act for (or send data to) a user who is still allowed, never a stale one
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if content.get("type") == "resync":
             await self.on_resync()
             return
         await self.on_command(content)
+
+    # -- session validity ------------------------------------------------------------------------------------------
+    async def session_valid(self) -> bool:
+        """The JWT (if the socket authenticated with one) has not expired, and the user still exists and is active."""
+        token_exp = self.scope.get("jwt_exp")
+        if token_exp is not None and time.time() >= token_exp:
+            return False
+        return await database_sync_to_async(self._still_active)()
+
+    def _still_active(self) -> bool:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk=self.user.pk, is_active=True).exists()
+
+    async def _watch_session(self):
+        """Close the socket (4401) once the session is no longer valid: checked every ``RECHECK_S`` and at the token's
+        expiry."""
+        while True:
+            token_exp = self.scope.get("jwt_exp")
+            delay = self.RECHECK_S if token_exp is None else min(self.RECHECK_S, token_exp - time.time())
+            await asyncio.sleep(max(0.05, delay))
+            if not await self.session_valid():
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+
+    async def websocket_disconnect(self, message):
+        if self._watch is not None:  # here rather than in disconnect(): subclasses override that one
+            self._watch.cancel()
+            self._watch = None
+        await super().websocket_disconnect(message)
 
     async def send_event(self, payload: dict):
         self.seq += 1

@@ -11,7 +11,8 @@ Protocol (JSON):
 - a client that sees a gap in ``seq`` sends ``{"type": "resync"}`` (or subscribes again) for a fresh snapshot.
 
 Everything passes the permission choke point: tags and alarms outside the user's fields/sites are never sent. The socket
-is closed (4401) when the JWT expires or the user is disabled. Without a shared channel layer (the single-process demo
+is closed (4401) when the JWT expires or the user is disabled, and a command from a disabled user is refused that way
+(both in ``AuthenticatedJsonConsumer``). Without a shared channel layer (the single-process demo
 has an in-memory layer, and the gateway is another process) the consumer polls the current-value table instead.
 """
 
@@ -26,7 +27,7 @@ from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from apps.core.consumers import CLOSE_UNAUTHENTICATED, AuthenticatedJsonConsumer
+from apps.core.consumers import AuthenticatedJsonConsumer
 from apps.core.context import Channel, acting
 from scada.hmi.publisher import site_group
 
@@ -35,7 +36,6 @@ MAX_TAGS = 2000
 
 class HmiConsumer(AuthenticatedJsonConsumer):
     POLL_S = 0.5
-    RECHECK_S = 30.0
 
     async def on_authenticated(self):
         self.subscribed: dict[str, int] = getattr(self, "subscribed", {})  # tag name -> key
@@ -43,35 +43,15 @@ class HmiConsumer(AuthenticatedJsonConsumer):
         self.whole_site = getattr(self, "whole_site", False)
         self.joined: set = getattr(self, "joined", set())
         self._last_request = getattr(self, "_last_request", None)
-        if getattr(self, "_watch", None) is None:
-            self._watch = asyncio.ensure_future(self._watch_session())
         if self._last_request is not None:
             await self._subscribe(self._last_request)
 
     async def disconnect(self, code):
         for group in getattr(self, "joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
-        for task in (getattr(self, "_watch", None), getattr(self, "_poller", None)):
-            if task is not None:
-                task.cancel()
-
-    # -- session validity ------------------------------------------------------------------------------------------
-    async def _watch_session(self):
-        token_exp = self.scope.get("jwt_exp")
-        while True:
-            await asyncio.sleep(self.RECHECK_S if token_exp is None else max(0.05, min(self.RECHECK_S,
-                                                                                          token_exp - time.time())))
-            if token_exp is not None and time.time() >= token_exp:
-                await self.close(code=CLOSE_UNAUTHENTICATED)
-                return
-            if not await database_sync_to_async(self._still_active)():
-                await self.close(code=CLOSE_UNAUTHENTICATED)
-                return
-
-    def _still_active(self) -> bool:
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.filter(pk=self.user.pk, is_active=True).exists()
+        poller = getattr(self, "_poller", None)
+        if poller is not None:
+            poller.cancel()
 
     # -- commands ------------------------------------------------------------------------------------------------------
     async def on_command(self, content):

@@ -131,3 +131,115 @@ def test_push_goes_through_a_real_redis_channel_layer(viewer, redis_url):
         finally:
             channel_layers.backends.clear()
     assert pushed["notification"]["subject"] == "ESP trip on W03"
+
+
+# -- a live socket stays authenticated only while its user does (AuthenticatedJsonConsumer, for every consumer) ------
+@pytest.fixture
+def quick_recheck(monkeypatch):
+    from apps.core.consumers import AuthenticatedJsonConsumer
+
+    monkeypatch.setattr(AuthenticatedJsonConsumer, "RECHECK_S", 0.1, raising=False)
+
+
+@pytest.fixture(params=["in-memory", "redis"])
+def channel_layer(request):
+    """The default in-memory layer, and a real Redis (channels-redis) as in production."""
+    from channels.layers import channel_layers
+
+    if request.param == "in-memory":
+        yield request.param
+        return
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                          "CONFIG": {"hosts": [request.getfixturevalue("redis_url")]}}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends.clear()
+        try:
+            yield request.param
+        finally:
+            channel_layers.backends.clear()
+
+
+def _disable(user):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+
+
+async def _authenticated(token):
+    comm, _ = await _connect()
+    await comm.send_json_to({"type": "auth", "token": token})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "ready"
+    assert (await comm.receive_json_from(timeout=5))["type"] == "snapshot"
+    return comm
+
+
+@pytest.mark.usefixtures("quick_recheck")
+def test_notifications_socket_closes_when_the_user_is_disabled(viewer, channel_layer):
+    from channels.db import database_sync_to_async
+
+    async def scenario():
+        comm = await _authenticated(str(AccessToken.for_user(viewer)))
+        await database_sync_to_async(notify)([viewer], "Before", "", "/", "info")
+        pushed = await comm.receive_json_from(timeout=5)  # live through the layer
+        await database_sync_to_async(_disable)(viewer)
+        closed = await comm.receive_output(timeout=5)
+        await comm.wait()
+        return pushed, closed
+
+    pushed, closed = run(scenario)
+    assert pushed["type"] == "notification"
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.usefixtures("quick_recheck")
+def test_notifications_socket_of_a_session_closes_when_the_user_is_disabled(viewer, client):
+    from channels.db import database_sync_to_async
+
+    client.force_login(viewer)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        comm, _ = await _connect(headers=ORIGIN + [(b"cookie", cookie)])
+        assert (await comm.receive_json_from(timeout=5))["type"] == "ready"
+        assert (await comm.receive_json_from(timeout=5))["type"] == "snapshot"
+        await database_sync_to_async(_disable)(viewer)
+        closed = await comm.receive_output(timeout=5)
+        await comm.wait()
+        return closed
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4401}
+
+
+def test_notifications_socket_closes_when_the_token_expires(viewer):
+    from datetime import timedelta
+
+    token = AccessToken.for_user(viewer)
+    token.set_exp(lifetime=timedelta(seconds=1))
+
+    async def scenario():
+        comm = await _authenticated(str(token))
+        closed = await comm.receive_output(timeout=5)
+        await comm.wait()
+        return closed
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_disabled_users_message_is_refused_before_the_next_recheck(viewer):
+    """A message from the client is checked first: no snapshot (or command) for a user disabled a moment ago, even
+    though the periodic recheck (30 s by default) has not run yet."""
+    from channels.db import database_sync_to_async
+
+    async def scenario():
+        comm = await _authenticated(str(AccessToken.for_user(viewer)))
+        await comm.send_json_to({"type": "resync"})
+        again = await comm.receive_json_from(timeout=5)
+        await database_sync_to_async(_disable)(viewer)
+        await comm.send_json_to({"type": "resync"})
+        refused = await comm.receive_output(timeout=5)
+        await comm.wait()
+        return again, refused
+
+    again, refused = run(scenario)
+    assert again["type"] == "snapshot"
+    assert refused == {"type": "websocket.close", "code": 4401}
