@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from tests.servers import free_port, wait_for_port
+
+# expect()'s default wait is 5 s: a page that waits on the server (a push, a sync, the service worker storing the
+# offline pages) can take longer when CI's two cores are busy. Tests that check a latency pass their own timeout.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
