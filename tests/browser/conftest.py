@@ -8,16 +8,19 @@ go to test-artifacts/.
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from tests.servers import free_port, wait_for_port
+from tests.servers import wait_for_port
 
 # expect()'s default wait is 5 s: a page that waits on the server (a push, a sync, the service worker storing the
 # offline pages) can take longer when CI's two cores are busy. Tests that check a latency pass their own timeout.
@@ -48,11 +51,12 @@ def server_env(redis_url: str, secret_key: str, **extra) -> dict:
 
 
 @contextlib.contextmanager
-def process(args: list[str], env: dict, log_name: str, port: int | None = None, name: str = "server"):
+def process(args: list[str], env: dict, log_name: str, port: int | None = None, name: str = "server",
+            pass_fds: tuple = ()):
     """A server subprocess logging to test-artifacts/<log_name>, stopped with SIGTERM (killed if it hangs)."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "ab")
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds)
     try:
         if port is not None:
             wait_for_port(port, proc, timeout=30, name=name)
@@ -66,6 +70,44 @@ def process(args: list[str], env: dict, log_name: str, port: int | None = None, 
         log.close()
 
 
+@contextlib.contextmanager
+def daphne(env: dict, log_name: str = "daphne.log"):
+    """daphne serving erp.asgi on a loopback socket this process bound and listens on, handed over with --fd.
+
+    A port picked free and bound later by the server can be taken in between (another test run on the machine, an
+    outgoing connection); then daphne cannot bind, or a check of the port reaches someone else's server. Ready once
+    the application answers over HTTP, not when the port accepts (the socket accepts from the start)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        args = [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "erp.asgi:application"]
+        with process(args, env, log_name, name="daphne", pass_fds=(sock.fileno(),)) as proc:
+            sock.close()  # daphne has its own copy
+            wait_for_http(f"{base}/api/health", proc, name="daphne")
+            yield base
+    finally:
+        sock.close()
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60.0, name: str = "server") -> None:
+    """Until ``url`` gets an HTTP answer (any status) from the server process ``proc``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode} before answering {url} (see its log)")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer {url} within {timeout:.0f} s") from None
+            time.sleep(0.1)
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless, without the background traffic that slows a test down."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
@@ -77,10 +119,8 @@ def launch_chromium(playwright):
 def live_server_url(transactional_db, redis_url, settings):
     if connection.vendor != "postgresql":
         pytest.skip("browser tests share the PostgreSQL test database with the server process")
-    port = free_port()
-    with process([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "erp.asgi:application"],
-                 server_env(redis_url, settings.SECRET_KEY), "daphne.log", port=port, name="daphne"):
-        yield f"http://127.0.0.1:{port}"
+    with daphne(server_env(redis_url, settings.SECRET_KEY)) as base:
+        yield base
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ served from the worker's cache, as on a tablet without Wi-Fi. Waits use locators
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -23,9 +21,8 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, ROOT
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, daphne
 from tests.browser.test_hmi import in_thread
-from tests.servers import free_port, wait_for_port
 from tests.sync.conftest import sync_dbs  # noqa: F401  (fixture: the edge and hub databases)
 from tests.sync.procs import Hub, forwarder_env, start_forwarder
 
@@ -45,23 +42,13 @@ def edge_url(transactional_db, redis_url, settings, edge_id, sync_dbs):  # noqa:
     if connection.vendor != "postgresql":
         pytest.skip("browser tests share the PostgreSQL test database with the server process")
     settings.EDGE_ID = edge_id  # rows written from the test process too
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": sync_dbs[0], "REDIS_URL": redis_url, "DEBUG": "1", "TESTING": "0",
            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
            "EDGE_ROLE": "edge", "EDGE_ID": edge_id}
     for key in ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST", "HUB_URL", "SYNC_TOKEN"):
         env.pop(key, None)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "daphne-offline.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "erp.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc, timeout=30, name="daphne")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    with daphne(env, "daphne-offline.log") as base:  # killed if it does not stop on SIGTERM
+        yield base
 
 
 class Browser:
