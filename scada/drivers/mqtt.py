@@ -30,7 +30,8 @@ acknowledged as usual, and the write is retried with a later batch (or after a b
 succeeds, the held messages being acknowledged with that batch's commit; a reconnect drops what is held (the broker
 redelivers it). A row the database refuses (not a lost connection: ``DataError``/``IntegrityError``) is logged at
 ERROR with its payload, counted in ``dead_letters_refused`` and acknowledged, so one unstorable message never blocks
-the session. Payloads are made storable first (PostgreSQL text holds no NUL byte: binary payloads are escaped).
+the session. Rows are built by ``DeadLetter.build`` (a binary payload's NUL bytes, which PostgreSQL text cannot
+hold, become U+FFFD there).
 
 Broker loss: ``run()`` raises ``ConnectionError``; the DeviceRunner marks the tags Bad and reconnects with backoff
 (the same as a Modbus RTU that stops answering).
@@ -266,29 +267,16 @@ def decode_json(payload: bytes, keys: dict[str, int], received: float) -> tuple[
 
 
 # -- dead letters ----------------------------------------------------------------------------------------------------
-def _storable(text: str) -> str:
-    """Text PostgreSQL accepts: no NUL byte (a binary payload has them) and no lone surrogate (escaped, not lost)."""
-    if "\x00" in text:
-        text = text.replace("\x00", "\\x00")
+def _dead_payload(payload):
+    """The payload of a dead letter: the message's bytes as they came, a rejected item as JSON."""
+    if isinstance(payload, bytes | bytearray | str):
+        return payload
+    if isinstance(payload, memoryview):
+        return bytes(payload)
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-def dead_letter_text(payload) -> str:
-    """A dead letter's payload as storable text: bytes decoded (invalid UTF-8 escaped as ``\\xNN``), items as JSON."""
-    if isinstance(payload, bytes | bytearray | memoryview):
-        text = bytes(payload).decode("utf-8", "backslashreplace")
-    elif isinstance(payload, str):
-        text = payload
-    else:
-        try:
-            text = orjson.dumps(payload, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
-        except TypeError:
-            text = repr(payload)
-    return _storable(text)
+        return orjson.dumps(payload, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return repr(payload)
 
 
 def write_dead_letters(entries: list[tuple[str, str, object, str]]) -> list[tuple[tuple, str]]:
@@ -301,9 +289,9 @@ def write_dead_letters(entries: list[tuple[str, str, object, str]]) -> list[tupl
 
     from scada.ingest.models import DeadLetter
 
-    limit = getattr(settings, "DEAD_LETTER_MAX_BYTES", 4096)
-    rows = [DeadLetter(source=source, topic=_storable(topic)[:300], payload=dead_letter_text(payload)[:limit],
-                       reason=_storable(reason)[:500]) for source, topic, payload, reason in entries]
+    # DeadLetter.build: cut to size, NUL (which PostgreSQL text cannot hold) shown as U+FFFD, as for every source
+    rows = [DeadLetter.build(source, topic, _dead_payload(payload), reason)
+            for source, topic, payload, reason in entries]
     try:
         with transaction.atomic():
             DeadLetter.objects.bulk_create(rows)

@@ -352,8 +352,8 @@ def test_reconnect_with_the_database_down_gives_up_the_commit_wait_retries_and_r
 def test_a_dead_letter_the_database_refuses_is_logged_and_does_not_wedge_the_session(mqtt_url, caplog):
     """With Receive Maximum 1 the broker sends the next message only once the previous one is acknowledged, so a
     message left unacknowledged stops the whole subscription. A binary payload (NUL bytes: PostgreSQL text refuses
-    them) is escaped and dead-lettered; a dead letter the database refuses for its content (a CHECK constraint here) is
-    logged at ERROR with its payload and acknowledged. Every valid message after them arrives."""
+    them) is dead-lettered with U+FFFD in their place; a dead letter the database refuses for its content (a CHECK
+    constraint here) is logged at ERROR with its payload and acknowledged. Every valid message after them arrives."""
     from scada.ingest.models import DeadLetter
 
     device, tags = mqtt_device(mqtt_url, {"W.PV": "W.PV"}, topic_prefix="wedge/test", receive_maximum=1)
@@ -384,7 +384,7 @@ def test_a_dead_letter_the_database_refuses_is_logged_and_does_not_wedge_the_ses
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS test_refuses_poison")
     assert [v for _ts, v in _good(key)] == [float(i) for i in range(12)]
     binary = DeadLetter.objects.get(topic="wedge/test/bin")
-    assert binary.payload == "\\x00\x01\\xffgarbage\\x00" and binary.reason.startswith("malformed JSON")
+    assert binary.payload == "\ufffd\x01\ufffdgarbage\ufffd" and binary.reason.startswith("malformed JSON")
     # the poison message: its storable dead letter is written, the refused one is in the log, the message acknowledged
     assert list(DeadLetter.objects.filter(topic="wedge/test/poison").values_list("reason", flat=True)) == [
         "[2] unknown tag 'NOPE2'"]
