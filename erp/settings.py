@@ -14,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from erp import __version__
-from erp.env import env_bool, env_int, env_list, env_str, env_url
+from erp.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -140,6 +140,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, channels, cache, MQTT, Celery -----------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 MQTT_URL = env_url("MQTT_URL", None, schemes=("mqtt", "mqtts", "tcp", "ssl"))
+# Before an MQTT (re)connect the driver waits for the historian to commit what it already received (manual acks);
+# with the database down it gives up after this long, marks the tags Bad and retries with the gateway's backoff.
+MQTT_COMMIT_WAIT_S = env_float("MQTT_COMMIT_WAIT_S", 30.0, minimum=0.1)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
