@@ -185,7 +185,10 @@ def test_without_a_shared_layer_the_consumer_polls_current_values(plant):
 
 
 def test_values_cross_processes_through_a_real_redis(plant, redis_url):
-    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}}
+    # redis-py 8 reads with a 5 s socket timeout by default, the length of channels_redis's blocking BZPOPMIN: a
+    # consumer idle for 5 s then dies with "Timeout reading from" (channels_redis#422). Reads must outlast it.
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                          "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": 15}]}}}
 
     async def scenario():
         comm = await connect(plant["operator"])
