@@ -136,6 +136,8 @@ else:
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Long-running processes raise the collector's first threshold after start-up (erp/gctune.py); 0 keeps Python's 700.
+GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 50_000, minimum=0)
 
 # --- Redis, channels, cache, MQTT, Celery -----------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))

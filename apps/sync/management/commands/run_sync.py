@@ -24,6 +24,9 @@ class Command(AuditedCommand):
         if settings.EDGE_ROLE != "edge":
             raise CommandError("run_sync runs on an edge (EDGE_ROLE=edge); the hub only receives.")
         forwarder = Forwarder(batch_size=options["batch_size"])
+        from erp import gctune
+
+        gctune.tune()
         with acting(channel=Channel.SYNC):
             if options["once"]:
                 started = time.perf_counter()
