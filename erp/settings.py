@@ -147,8 +147,12 @@ MQTT_URL = env_url("MQTT_URL", None, schemes=("mqtt", "mqtts", "tcp", "ssl"))
 MQTT_COMMIT_WAIT_S = env_float("MQTT_COMMIT_WAIT_S", 30.0, minimum=0.1)
 
 if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, as long as channels_redis's blocking BZPOPMIN: every
+    # consumer quiet for 5 s died with "Timeout reading from" and its browser had to reconnect (channels_redis#422).
+    # Reads must outlast the blocking pop; a dead Redis is still noticed.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]}}
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

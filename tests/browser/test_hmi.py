@@ -176,3 +176,17 @@ def test_trend_page_draws_history_and_appends_live_points(plant, live_server_url
     expect(page.locator('.values .pv[data-tag="W01.THP"]')).to_have_text("256.0", timeout=10000)
     expect(page.locator("#trend")).to_have_attribute("data-live-points", "2")
     page.screenshot(path=str(ARTIFACTS / "hmi-L3-trend.png"), full_page=True)
+
+
+def test_a_quiet_page_stays_subscribed(plant, live_server_url, browser_page, redis_url):
+    """A panel whose values do not change for a while is still subscribed: the server's channel layer must not drop
+    a consumer whose blocking read on Redis outlasts the client's socket timeout (redis-py 8 defaults it to 5 s, the
+    length of channels_redis's BZPOPMIN). Neither socket of the page (HMI, notifications) is reopened."""
+    page = browser_page
+    login(page, live_server_url, "operator-b")
+    opened = []
+    page.on("websocket", lambda ws: opened.append(ws.url))
+    page.wait_for_timeout(7000)  # quiet for longer than one blocking read: the condition under test
+    gateway_publish(redis_url, [Sample(plant["thp"].key, time.time(), 101.5)])
+    expect(page.locator('.bar-row .pv[data-tag="W01.THP"]')).to_have_text("101.5")
+    assert opened == []

@@ -113,8 +113,8 @@ def test_hub_user_arrives_with_role_scope_and_password_then_changes_follow(hub, 
     tag = uuid.uuid4().hex[:6]
     name = f"op-{tag}"
     # Edge-local accounts: the SCADA service account and a break-glass administrator, never sent by the hub.
-    scada, _ = create_or_update_user(f"scada-{tag}", "scada", password="Scada-local-2026", all_fields=True)
-    glass, _ = create_or_update_user(f"glass-{tag}", "admin", password="Glass-local-2026")
+    scada, _ = create_or_update_user(f"scada-{tag}", "scada", password="Tundra-Falcon-8841", all_fields=True)
+    glass, _ = create_or_update_user(f"glass-{tag}", "admin", password="Copper-Heron-5532")
     local_before = {scada.pk: row(scada.pk), glass.pk: row(glass.pk)}
 
     made = hub_shell(sync_dbs, hub, HUB_USER.format(name=name, password=PASSWORD))
@@ -309,13 +309,13 @@ def test_pulled_deactivation_closes_the_users_open_hmi_socket(settings, monkeypa
 
     async def scenario():
         comm = WebsocketCommunicator(application, "/ws/hmi/", headers=[(b"origin", b"http://testserver")])
-        assert (await comm.connect())[0]
+        assert (await comm.connect(timeout=10))[0]
         await comm.send_json_to({"type": "auth", "token": str(AccessToken.for_user(user))})
-        assert (await comm.receive_json_from())["type"] == "ready"
+        assert (await comm.receive_json_from(timeout=10))["type"] == "ready"
         assert await comm.receive_nothing(timeout=0.6)  # the recheck runs every 0.2 s: still active, still open
         results = await database_sync_to_async(services.apply_events)(
             [deactivation], services.HUB_ORIGIN)
-        closed = await comm.receive_output(timeout=5)
+        closed = await comm.receive_output(timeout=10)
         await comm.disconnect()
         return results, closed
 
