@@ -12,6 +12,7 @@ State machines (transitions only in apps.finance.services):
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,6 +45,19 @@ class ImmutableError(ValidationError):
     """Raised when a posted record would be changed."""
 
 
+# An account's primary key is derived from its code, so the same account has the same id on every box (edge and hub)
+# however it was made: the system accounts the services create on first use (services.SYSTEM_ACCOUNTS), and an
+# account an administrator makes with the same code on two boxes. Journal lines, AFE lines and cost centres synced
+# from an edge then point at an account the hub has. Migration 0003 re-keyed the system accounts made before this
+# (random ids) and must keep its own copy of the namespace: never change it.
+ACCOUNT_NAMESPACE = uuid.UUID("0f6a3c52-2b8e-5d1f-9c47-acc0000c0de5")
+
+
+def account_id(code: str) -> uuid.UUID:
+    """The primary key of the account with ``code`` on every box."""
+    return uuid.uuid5(ACCOUNT_NAMESPACE, code)
+
+
 class Account(BaseModel):
     """An account of the chart of accounts (master data, not field scoped)."""
 
@@ -61,6 +75,15 @@ class Account(BaseModel):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        # A new account takes the id derived from its code (see ACCOUNT_NAMESPACE), unless that id is already taken
+        # (an account created with this code and since renamed keeps it: then this one gets a random id).
+        if self._state.adding and self.code:
+            derived = account_id(self.code)
+            if self.pk != derived and not Account._base_manager.filter(pk=derived).exists():
+                self.pk = derived
+        super().save(*args, **kwargs)
+
 
 class CostCenter(BaseModel):
     """Where operating costs are collected when no AFE applies (e.g. a site's lease operating expense)."""
@@ -73,8 +96,8 @@ class CostCenter(BaseModel):
     active = models.BooleanField(default=True)
 
     scope = SITE_SCOPE
-    sync_direction = "up"  # apps.sync: a site's cost centre, created at its edge
-    sync_exclude = ("account",)  # may point at an edge-local system account (random id per box)
+    sync_direction = "up"  # apps.sync: a site's cost centre, created at its edge (its account has the same id at
+    # the hub: account ids derive from their code)
 
     class Meta:
         ordering = ["code"]
@@ -98,6 +121,11 @@ class JournalEntry(BaseModel):
     source_id = models.CharField(max_length=64, blank=True)
 
     scope = SITE_SCOPE
+    # apps.sync: the edge's journal goes up. An entry travels as one record with its lines in the payload extras
+    # (``sync_extras``), so the hub inserts a posted entry and its lines in one step and the ledger guards of
+    # migration 0002 (posted = balanced, immutable) hold there at every check; lines are not synced on their own.
+    # A draft travels as its header only: its lines may still change, and they travel once it is posted.
+    sync_direction = "up"
 
     class Meta:
         ordering = ["-date", "-created_at"]
@@ -124,6 +152,45 @@ class JournalEntry(BaseModel):
     def totals(self) -> tuple[Decimal, Decimal]:
         agg = self.lines.aggregate(d=Sum("debit"), c=Sum("credit"))
         return agg["d"] or ZERO, agg["c"] or ZERO
+
+    # -- sync hooks (apps/sync/registry.py) ----------------------------------------------------------------------------
+    def sync_extras(self) -> dict:
+        """A posted entry carries its lines (read from the database); a draft carries none."""
+        if self.status != JournalStatus.POSTED:
+            return {}
+        return {"lines": list(JournalLine._base_manager.filter(entry_id=self.pk).order_by("pk")
+                              .values(*SYNCED_LINE_FIELDS))}  # encoded with the payload (DjangoJSONEncoder)
+
+    @classmethod
+    def sync_apply_extras(cls, rows: dict) -> None:
+        """At the hub, right after the entries' upsert: insert the lines of each posted entry (existing ones are kept:
+        a posted line never changes). An entry whose lines here differ from the lines sent is refused."""
+        from django.db.models import Count
+        from django.db.models.constants import OnConflict
+
+        from apps.sync.registry import Refused
+
+        fields = [JournalLine._meta.get_field(name) for name in SYNCED_LINE_FIELDS]
+        objs, sent = [], {}
+        for pk, extras in rows.items():
+            lines = extras.get("lines") if isinstance(extras, dict) else None
+            if lines is None:
+                continue
+            if not isinstance(lines, list) or not lines:
+                raise Refused(f"journal entry {pk}: _extras.lines must be a non-empty list")
+            sent[str(pk)] = len(lines)
+            for raw in lines:
+                objs.append(JournalLine(entry_id=uuid.UUID(str(pk)), **_line_values(pk, raw, fields)))
+        if not objs:
+            return
+        insert = [f for f in JournalLine._meta.concrete_fields if f.attname not in ("created_by_id", "updated_by_id")]
+        # raw: the edge's timestamps are kept (like the sync applier's upserts); ignore: a line already here.
+        JournalLine._base_manager._insert(objs, fields=insert, raw=True, on_conflict=OnConflict.IGNORE)
+        held = dict(JournalLine._base_manager.filter(entry_id__in=list(sent)).order_by().values_list("entry_id")
+                    .annotate(n=Count("id")).values_list("entry_id", "n"))
+        wrong = [pk for pk, n in sent.items() if held.get(uuid.UUID(pk)) != n]
+        if wrong:
+            raise Refused(f"journal entry {wrong[0]}: the lines here differ from the lines sent")
 
 
 class JournalLine(BaseModel):
@@ -161,6 +228,34 @@ class JournalLine(BaseModel):
         if JournalEntry.objects.filter(pk=self.entry_id, status=JournalStatus.POSTED).exists():
             raise ImmutableError("Lines of a posted journal entry cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+
+# The line columns a posted journal entry carries to the hub (JournalEntry.sync_extras); the acting users stay home.
+SYNCED_LINE_FIELDS = ("id", "account_id", "debit", "credit", "description", "cost_center_id", "afe_line_id",
+                      "created_at", "updated_at")
+
+
+def _line_values(entry_pk, raw, fields) -> dict:
+    """One line of ``_extras.lines`` as model values, validated like the sync applier validates a payload (foreign
+    keys are left to the database constraints); refused with the reason when it is not a valid line."""
+    from apps.sync.registry import Refused
+
+    if not isinstance(raw, dict) or set(raw) != set(SYNCED_LINE_FIELDS):
+        raise Refused(f"journal entry {entry_pk}: a line must have exactly the fields {', '.join(SYNCED_LINE_FIELDS)}")
+    values, errors = {}, []
+    for f in fields:
+        try:
+            value = f.to_python(raw[f.attname])
+            if not f.is_relation and not (f.blank and value in f.empty_values):
+                f.validate(value, None)
+                f.run_validators(value)
+        except ValidationError as exc:
+            errors.append(f"{f.name}: {' '.join(exc.messages)}")
+            continue
+        values[f.attname] = value
+    if errors:
+        raise Refused(f"journal entry {entry_pk}: line {raw.get('id')}: {'; '.join(errors)}")
+    return values
 
 
 class AFE(BaseModel):
@@ -226,8 +321,7 @@ class AFELine(BaseModel):
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     scope = FieldScope("afe__site__field__code", site="afe__site__code")
-    sync_direction = "up"  # apps.sync: goes up with its AFE
-    sync_exclude = ("account",)  # may point at an edge-local system account (random id per box)
+    sync_direction = "up"  # apps.sync: goes up with its AFE, with its account (same id at the hub: see account_id)
 
     class Meta:
         ordering = ["afe", "category"]
@@ -322,8 +416,8 @@ class CostEntry(BaseModel):
                                          related_name="cost_entry", editable=False)
 
     scope = SITE_SCOPE
-    sync_direction = "up"  # apps.sync: the actual cost booked at the edge against an AFE line or cost centre
-    sync_exclude = ("journal_entry",)  # journals stay local: their lines use edge-local system accounts
+    sync_direction = "up"  # apps.sync: the actual cost booked at the edge against an AFE line or cost centre,
+    # with the link to its journal entry (which syncs too)
 
     class Meta:
         ordering = ["-date", "-created_at"]

@@ -43,11 +43,13 @@ from apps.finance.models import (
     JournalEntry,
     JournalLine,
     PurchaseOrder,
+    account_id,
 )
 
 CENT = Decimal("0.01")
 
-# Accounts the services post to when a line/cost centre names none: key -> (code, name, type).
+# Accounts the services post to when a line/cost centre names none: key -> (code, name, type). Finance migration 0003
+# keeps a copy of this table (it creates them on every box): add a new one there too, in a new migration.
 SYSTEM_ACCOUNTS = {
     "inventory": ("1300", "Materials and supplies inventory", AccountType.ASSET),
     "wip_tangible": ("1510", "Wells in progress - tangible", AccountType.ASSET),
@@ -74,8 +76,12 @@ def money(value) -> Decimal:
 
 
 def system_account(key: str) -> Account:
+    """The account the services post to for ``key``, created on first use. Its id derives from its code
+    (``models.account_id``), so it is the same on every box: finance migration 0003 creates them all and re-keyed
+    those made before with random ids."""
     code, name, kind = SYSTEM_ACCOUNTS[key]
-    account, _ = Account.objects.get_or_create(code=code, defaults={"name": name, "account_type": kind})
+    account, _ = Account.objects.get_or_create(code=code, defaults={"id": account_id(code), "name": name,
+                                                                    "account_type": kind})
     return account
 
 
