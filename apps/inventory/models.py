@@ -2,8 +2,10 @@
 
 Balances are a projection of the moves, maintained by ``apps.inventory.services`` in the same transaction as each
 move, under a row lock (SELECT ... FOR UPDATE) on the balance row, and guarded by database CHECK constraints, so no
-code path and no concurrency can drive on-hand or reserved stock negative. ``services.verify_balances`` recomputes
-them from the moves.
+code path and no concurrency can drive on-hand or reserved stock negative: on hand and value are the sums of the
+moves in minus the moves out, reserved the open quantity of the active reservations. ``services.verify_balances``
+recomputes them and lists the differences; ``services.rebuild_balances`` writes them (the hub does, for the moves and
+reservations synced from edges: balances themselves do not sync).
 
 Valuation is moving average per item per location: a receipt re-averages, an issue takes the proportional share of
 the location's value (so the value reaches exactly zero with the last unit).
@@ -170,7 +172,7 @@ class StockMove(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.OPERATOR_WRITES
-    sync_direction = "up"  # apps.sync: the stock ledger of the site (balances are rebuilt from moves)
+    sync_direction = "up"  # apps.sync: the stock ledger of the site; the hub rebuilds the balances from the moves
 
     class Meta:
         ordering = ["-moved_at"]
@@ -179,6 +181,23 @@ class StockMove(BaseModel):
 
     def __str__(self):
         return f"{self.get_move_type_display()} {self.quantity} {self.item.sku}"
+
+    # -- sync hooks (apps/sync/registry.py) ----------------------------------------------------------------------------
+    # StockBalance is a projection of the moves (quantity, value) and of the active reservations (reserved): it does
+    # not sync. The extras are empty: they only make the hub call sync_apply_extras for the moves (and reservations)
+    # it has just applied, which rebuilds their balances there once the batch is committed.
+    def sync_extras(self) -> dict:
+        return {}
+
+    @classmethod
+    def sync_apply_extras(cls, rows: dict) -> None:
+        from apps.inventory.services import rebuild_balances_on_commit
+
+        keys = set()
+        for item, src, dst in cls._base_manager.filter(pk__in=list(rows)).values_list(
+                "item_id", "from_location_id", "to_location_id"):
+            keys.update((item, loc) for loc in (src, dst) if loc is not None)
+        rebuild_balances_on_commit(keys)
 
 
 class Reservation(BaseModel):
@@ -209,3 +228,14 @@ class Reservation(BaseModel):
     def clean(self):
         if self.item_id and self.item.serialised and self.quantity is not None and self.quantity != int(self.quantity):
             raise ValidationError({"quantity": "A serialised item is reserved in whole units."})
+
+    # -- sync hooks: like StockMove's (the hub rebuilds the reserved quantity of the balances) -------------------------
+    def sync_extras(self) -> dict:
+        return {}
+
+    @classmethod
+    def sync_apply_extras(cls, rows: dict) -> None:
+        from apps.inventory.services import rebuild_balances_on_commit
+
+        rebuild_balances_on_commit(set(cls._base_manager.filter(pk__in=list(rows)).values_list("item_id",
+                                                                                                "location_id")))

@@ -8,6 +8,7 @@ Issues and returns book their moving-average cost through ``apps.finance.service
 
 from __future__ import annotations
 
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from apps.inventory.choices import IssueTarget, MoveType, ReservationStatus
 from apps.inventory.models import ZERO, Item, Location, Reservation, StockBalance, StockMove
 
 CENT = Decimal("0.01")
+log = logging.getLogger(__name__)
 
 
 def _qty(value) -> Decimal:
@@ -271,24 +273,108 @@ def release(reservation: Reservation) -> Reservation:
         return reservation
 
 
+Key = tuple  # (item id, location id)
+
+
+def expected_balances(keys=None) -> dict[Key, tuple[Decimal, Decimal, Decimal]]:
+    """(on hand, reserved, value) of each balance as the moves and reservations say: on hand and value are the sums
+    of the quantities and costs moved in minus those moved out (every move's ``total_cost`` is exactly the value it
+    added or took), reserved the open quantity of the active reservations. ``keys``: only these (item, location)
+    pairs (the others may be missing from the answer); None: all."""
+    moves, reservations = StockMove.objects.order_by(), Reservation.objects.order_by()
+    if keys is not None:
+        keys = set(keys)
+        items, locations = {k[0] for k in keys}, {k[1] for k in keys}
+        moves = moves.filter(item_id__in=items)
+        reservations = reservations.filter(item_id__in=items, location_id__in=locations)
+    else:
+        locations = None
+    totals: dict[Key, list] = {}
+
+    def add(key, quantity=ZERO, reserved=ZERO, value=ZERO):
+        row = totals.setdefault(key, [ZERO, ZERO, ZERO])
+        row[0] += quantity
+        row[1] += reserved
+        row[2] += value
+
+    for column, sign in (("to_location_id", 1), ("from_location_id", -1)):
+        rows = moves.filter(**{f"{column}__isnull": False})
+        if locations is not None:
+            rows = rows.filter(**{f"{column}__in": locations})
+        for item, location, quantity, value in rows.values_list("item_id", column).annotate(
+                q=Sum("quantity"), v=Sum("total_cost")).values_list("item_id", column, "q", "v"):
+            add((item, location), quantity=sign * quantity, value=sign * value)
+    open_rows = reservations.filter(status=ReservationStatus.ACTIVE).values_list("item_id", "location_id").annotate(
+        r=Sum(F("quantity") - F("issued_quantity"))).values_list("item_id", "location_id", "r")
+    for item, location, reserved in open_rows:
+        add((item, location), reserved=reserved)
+    if keys is not None:
+        return {k: tuple(v) for k, v in totals.items() if k in keys}
+    return {k: tuple(v) for k, v in totals.items()}
+
+
 def verify_balances() -> list[str]:
-    """Recompute on-hand quantities from the moves and list every balance that disagrees (empty: all consistent)."""
-    expected: dict = {}
-    for move in StockMove.objects.values("item_id", "from_location_id", "to_location_id", "quantity"):
-        if move["to_location_id"]:
-            key = (move["item_id"], move["to_location_id"])
-            expected[key] = expected.get(key, ZERO) + move["quantity"]
-        if move["from_location_id"]:
-            key = (move["item_id"], move["from_location_id"])
-            expected[key] = expected.get(key, ZERO) - move["quantity"]
+    """Recompute every balance from the moves and reservations and list each one that disagrees (empty: all
+    consistent)."""
+    expected = expected_balances()
     problems = []
     seen = set()
     for balance in StockBalance.objects.select_related("item", "location"):
         key = (balance.item_id, balance.location_id)
         seen.add(key)
-        if balance.quantity != expected.get(key, ZERO):
-            problems.append(f"{balance}: moves say {expected.get(key, ZERO)}")
-    for key, qty in expected.items():
-        if key not in seen and qty:
-            problems.append(f"item {key[0]} at {key[1]}: no balance row, moves say {qty}")
+        quantity, reserved, value = expected.get(key, (ZERO, ZERO, ZERO))
+        if balance.quantity != quantity:
+            problems.append(f"{balance}: moves say {quantity}")
+        if balance.reserved != reserved:
+            problems.append(f"{balance}: {balance.reserved} reserved, active reservations say {reserved}")
+        if balance.value != value:
+            problems.append(f"{balance}: valued {balance.value}, moves say {value}")
+    for key, (quantity, reserved, value) in expected.items():
+        if key not in seen and (quantity or reserved or value):
+            problems.append(f"item {key[0]} at {key[1]}: no balance row, moves say {quantity}")
     return problems
+
+
+def rebuild_balances(keys=None) -> list[str]:
+    """Write the balances of ``keys`` ((item, location) pairs; None: all) as the moves and reservations say, and
+    return the ones left as they were because the result is impossible (negative on hand or value, more reserved
+    than on hand: moves or reservations still missing, e.g. quarantined at an edge). The hub calls it for what it
+    receives (balances do not sync); on an edge the services keep them current and it changes nothing."""
+    with transaction.atomic():
+        expected = expected_balances(keys)
+        current = StockBalance.objects.select_for_update().order_by("pk")
+        if keys is not None:
+            keys = set(keys)
+            current = current.filter(item_id__in={k[0] for k in keys}, location_id__in={k[1] for k in keys})
+        have = {(b.item_id, b.location_id): b for b in current}
+        wanted = keys if keys is not None else set(expected) | set(have)
+        new, changed, problems = [], [], []
+        now = timezone.now()
+        for key in sorted(wanted, key=str):
+            quantity, reserved, value = expected.get(key, (ZERO, ZERO, ZERO))
+            if quantity < 0 or value < 0 or not ZERO <= reserved <= quantity:
+                problems.append(f"item {key[0]} at {key[1]}: on hand {quantity}, reserved {reserved}, value {value} "
+                                "(not written: moves or reservations missing)")
+                continue
+            balance = have.get(key)
+            if balance is None:
+                if quantity or reserved or value:
+                    new.append(StockBalance(item_id=key[0], location_id=key[1], quantity=quantity, reserved=reserved,
+                                            value=value))
+            elif (balance.quantity, balance.reserved, balance.value) != (quantity, reserved, value):
+                balance.quantity, balance.reserved, balance.value, balance.updated_at = quantity, reserved, value, now
+                changed.append(balance)
+        StockBalance.objects.bulk_create(new)
+        StockBalance.objects.bulk_update(changed, ["quantity", "reserved", "value", "updated_at"])
+    for problem in problems:
+        log.warning("inventory: balance %s", problem)
+    return problems
+
+
+def rebuild_balances_on_commit(keys) -> None:
+    """Rebuild the balances of ``keys`` once the current transaction commits (the sync hooks of StockMove and
+    Reservation at the hub: by then the whole batch is applied, moves and reservations alike, so no balance is
+    computed from half of it; a failure is logged and does not touch the applied batch)."""
+    keys = set(keys)
+    if keys:
+        transaction.on_commit(lambda: rebuild_balances(keys), robust=True)
