@@ -8,5 +8,7 @@ class ProductionConfig(AppConfig):
 
     def ready(self):
         from apps.core.navigation import NavItem, register_nav
+        from apps.production import signals
 
+        signals.connect()
         register_nav(NavItem("Production", "production:dailywellproduction-list", "production.dailywellproduction"))

@@ -60,13 +60,57 @@ class Meter(BaseModel):
 
     scope = FieldScope("site__field__code", site="site__code")
     rbac = rbac.SUPERVISOR_WRITES
-    sync_direction = "up"  # apps.sync: site equipment registered at the edge (the wells M2M does not travel)
+    # apps.sync: site equipment registered at the edge. Its allocation group (the ``wells`` M2M, whose link rows have
+    # box-local integer ids) travels as payload extras by the wells' UUIDs, the same on every box (wells sync up);
+    # a change of the group writes a fresh event of the meter (apps.production.signals).
+    sync_direction = "up"
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self):
         return f"{self.code} ({self.get_phase_display()})"
+
+    # -- sync hooks (apps/sync/registry.py) ----------------------------------------------------------------------------
+    def sync_extras(self) -> dict:
+        """The wells of the allocation group, read from the database."""
+        through = Meter.wells.through
+        return {"wells": sorted(str(pk) for pk in through.objects.filter(meter_id=self.pk).values_list("well_id",
+                                                                                                       flat=True))}
+
+    @classmethod
+    def sync_apply_extras(cls, rows: dict) -> None:
+        """At the receiver, right after the meters' upsert: make each meter's group exactly the wells sent. A meter
+        naming a well this box does not have (yet) is refused, so it is sent again later rather than applied with
+        part of its group."""
+        import uuid
+
+        from apps.sync.registry import Refused
+        from apps.wells.models import Well
+
+        wanted: dict[uuid.UUID, set] = {}
+        for pk, extras in rows.items():
+            wells = extras.get("wells")
+            if not isinstance(wells, list):
+                raise Refused(f"meter {pk}: _extras.wells must be a list of well ids")
+            try:
+                wanted[uuid.UUID(str(pk))] = {uuid.UUID(str(w)) for w in wells}
+            except (TypeError, ValueError, AttributeError):
+                raise Refused(f"meter {pk}: _extras.wells: not a list of well ids") from None
+        named = set().union(*wanted.values())
+        missing = named - set(Well._base_manager.filter(pk__in=named).values_list("pk", flat=True))
+        if missing:
+            pk = next(m for m, wells in wanted.items() if wells & missing)
+            raise Refused(f"meter {pk}: well(s) {', '.join(sorted(map(str, missing)))} not on this box yet")
+        through = cls.wells.through
+        have: dict = {}
+        for link_pk, meter, well in through.objects.filter(meter_id__in=list(wanted)).values_list(
+                "pk", "meter_id", "well_id"):
+            have.setdefault(meter, {})[well] = link_pk
+        gone = [link for meter, links in have.items() for well, link in links.items() if well not in wanted[meter]]
+        through.objects.filter(pk__in=gone).delete()
+        through.objects.bulk_create([through(meter_id=meter, well_id=well) for meter, wells in wanted.items()
+                                     for well in wells if well not in have.get(meter, {})])
 
 
 class MeterReading(StandardConditions, BaseModel):
