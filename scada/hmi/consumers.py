@@ -115,12 +115,17 @@ class HmiConsumer(AuthenticatedJsonConsumer):
             await self.send_event({"type": "error", "error": "validation_error",
                                    "message": "Subscribe with a list of tag names or a site code."})
             return
-        snapshot = await database_sync_to_async(self._resolve)(tags[:MAX_TAGS] if tags else None, site)
-        new_groups = {site_group(s) for s in snapshot["site_ids"]}
+        tags = tags[:MAX_TAGS] if tags else None
+        scope = await database_sync_to_async(self._scope)(tags, site)
+        # Join the site groups first, then read the snapshot: a value published in between is then in the snapshot
+        # or delivered after it (or both), never in neither. Group messages keep their order, so the page ends on the
+        # newest value even if an older delta follows the snapshot.
+        new_groups = {site_group(s) for s in scope["site_ids"]}
         for group in new_groups - self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         for group in self.joined - new_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+        snapshot = await database_sync_to_async(self._snapshot)(scope)
         self.joined, self.subscribed, self.site_ids = new_groups, snapshot["tags"], snapshot["site_ids"]
         self.whole_site = not tags
         await self.send_event({"type": "snapshot", "values": snapshot["values"], "alarms": snapshot["alarms"],
@@ -129,16 +134,24 @@ class HmiConsumer(AuthenticatedJsonConsumer):
             if getattr(self, "_poller", None) is None:
                 self._poller = asyncio.ensure_future(self._poll())
 
-    def _resolve(self, tags, site) -> dict:
-        from scada.alarms.live import alarm_payload
-        from scada.alarms.models import Alarm
-        from scada.models import CurrentValue, Tag
+    def _scope(self, tags, site) -> dict:
+        """The tags (name -> key) and sites this subscription may see (the permission choke point)."""
+        from scada.models import Tag
 
         visible = Tag.objects.restrict(self.user, "view").filter(enabled=True)
         chosen = visible.filter(name__in=tags) if tags else visible.filter(device__site__code=site)
         rows = list(chosen.values_list("name", "key", "device__site_id"))
         names = {name: key for name, key, _ in rows}
-        site_ids = {site_id for _, _, site_id in rows}
+        return {"tags": names, "site_ids": {site_id for _, _, site_id in rows},
+                "unknown": sorted(set(tags or []) - set(names))}
+
+    def _snapshot(self, scope: dict) -> dict:
+        """The current values and active alarms of a resolved scope."""
+        from scada.alarms.live import alarm_payload
+        from scada.alarms.models import Alarm
+        from scada.models import CurrentValue
+
+        names, site_ids = scope["tags"], scope["site_ids"]
         values = [
             {"tag": name, "value": value, "quality": quality, "ts": ts.timestamp() if ts else None}
             for name, value, quality, ts in CurrentValue.objects.filter(tag_key__in=names.values())
@@ -147,8 +160,7 @@ class HmiConsumer(AuthenticatedJsonConsumer):
         alarms = [alarm_payload(a) for a in Alarm.objects.restrict(self.user, "view")
                   .filter(site_id__in=site_ids).exclude(state="NORMAL").select_related("definition__tag")]
         self._poll_mark = {"values": time.time(), "alarms": time.time()}
-        return {"tags": names, "site_ids": site_ids, "values": values, "alarms": alarms,
-                "unknown": sorted(set(tags or []) - set(names))}
+        return {**scope, "values": values, "alarms": alarms}
 
     # -- live events from the gateway --------------------------------------------------------------------------------
     async def hmi_values(self, event):

@@ -260,3 +260,34 @@ def test_a_failed_push_keeps_the_values_for_the_next_tick(plant):
 
     pending = run(scenario)
     assert pending == {plant["thp"].key: (10.0, 0, 1.0), plant["other"].key: (12.0, 0, 3.0)}
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_a_value_published_while_subscribing_is_in_the_snapshot_or_delivered(plant, monkeypatch):
+    """The gateway stores a value and publishes it just before the consumer joins the site group: the message does
+    not reach this socket, so the snapshot must be read after the join (it then holds the value). Before, the
+    snapshot was read first and the page kept the old value until the next change."""
+    layer = get_channel_layer()
+    real_group_add = type(layer).group_add
+
+    async def gateway_writes_then_join(self, group, channel):
+        await database_sync_to_async(
+            lambda: CurrentValue.objects.filter(tag=plant["thp"]).update(value=222.2, ts=datetime.now(UTC)))()
+        publisher = LivePublisher(tick_s=3600)
+        await publisher([Sample(plant["thp"].key, time.time(), 222.2)], None)
+        publisher._task.cancel()
+        await publisher.flush(self)
+        return await real_group_add(self, group, channel)
+
+    monkeypatch.setattr(type(layer), "group_add", gateway_writes_then_join)
+
+    async def scenario():
+        comm = await connect(plant["operator"])
+        await comm.send_json_to({"type": "subscribe", "site": "SA1"})
+        snapshot = await comm.receive_json_from(timeout=WAIT)
+        await comm.disconnect(timeout=WAIT)
+        return snapshot
+
+    snapshot = run(scenario)
+    assert snapshot["type"] == "snapshot"
+    assert [v["value"] for v in snapshot["values"] if v["tag"] == "W01.THP"] == [222.2]
