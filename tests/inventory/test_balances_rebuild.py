@@ -73,3 +73,19 @@ def test_the_sync_hooks_rebuild_the_balances_of_what_was_applied_after_commit(wo
     for callback in callbacks:
         callback()
     assert _figures(item) == good  # the transfer names both locations; the reservations both too
+
+
+def test_the_command_rebuilds_every_balance_and_fails_on_an_impossible_one(world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    item, a, b = _history(world.site_a)
+    good = _figures(item)
+    StockBalance.objects.filter(item=item).update(reserved=0)
+    out = StringIO()
+    call_command("rebuild_stock_balances", stdout=out)
+    assert "2 difference(s) found, 0 balance(s) left" in out.getvalue() and _figures(item) == good
+    StockMove.objects.filter(item=item, move_type="receipt").delete()
+    with pytest.raises(CommandError, match="could not be rebuilt"):
+        call_command("rebuild_stock_balances", stdout=StringIO(), stderr=StringIO())
