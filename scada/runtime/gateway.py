@@ -9,6 +9,9 @@ detection, setpoint writes (PENDING WriteCommands -> the device's task -> DONE/F
 every second, historian maintenance (partitions, retention) hourly. All database work runs in one dedicated thread
 (``db_call``) carrying the caller's audit context (channel "gateway").
 
+Quality marks the gateway makes itself (tags Bad after a device failure, Stale after silence) go through
+``publish_marks``, which never waits on a full queue.
+
 Extension points (docs/scada.md): ``SAMPLE_HOOKS`` (alarm engine, live publisher), ``scada.drivers.register_driver``
 (new protocols), ``Gateway.publish`` (push drivers and ingest endpoints running inside the gateway).
 """
@@ -44,6 +47,8 @@ log = logging.getLogger("scada.gateway")
 # Called in the event loop as samples arrive (before the historian write): keep them fast, never block.
 SAMPLE_HOOKS: list[Callable] = []
 
+_dropped_counter = None
+
 
 def add_sample_hook(hook: Callable) -> Callable:
     if hook not in SAMPLE_HOOKS:
@@ -57,6 +62,23 @@ class Stats:
     recorded: int = 0
     flushes: int = 0
     write_errors: int = 0
+    marks_dropped: int = 0  # quality marks not queued on a full queue: they repeated the tag's previous mark
+
+
+def count_dropped(reason: str, n: int) -> None:
+    """``wellsite_gateway_samples_dropped_total{reason}``: samples the gateway did not queue for the historian."""
+    global _dropped_counter
+    try:
+        from apps.ops import metrics  # noqa: F401  (first: creates PROMETHEUS_MULTIPROC_DIR when it is set)
+
+        if _dropped_counter is None:
+            from prometheus_client import Counter
+
+            _dropped_counter = Counter("wellsite_gateway_samples_dropped",
+                                       "Samples the gateway did not queue for the historian, by reason", ["reason"])
+        _dropped_counter.labels(reason=reason).inc(n)
+    except Exception:  # noqa: BLE001  (metrics are best effort)
+        log.debug("dropped samples metric", exc_info=True)
 
 
 class DeviceRunner:
@@ -96,7 +118,8 @@ class DeviceRunner:
 
     async def _bad(self) -> None:
         ts = now()
-        await self.gateway.publish([Sample(t.key, ts, None, BAD) for t in self.config.tags])
+        # Never waits on a full queue (database down): the runner goes on retrying its connection.
+        await self.gateway.publish_marks([Sample(t.key, ts, None, BAD) for t in self.config.tags])
 
     async def run(self) -> None:
         if self.driver is None:
@@ -155,6 +178,7 @@ class DeviceRunner:
     async def _push(self) -> None:
         """A push driver runs on its own; setpoint writes queued for the device are carried out as they arrive."""
         run = asyncio.create_task(self.driver.run(), name=f"push-{self.config.name}")
+        waiter = None
         try:
             while not run.done():
                 await self._do_writes()
@@ -167,6 +191,8 @@ class DeviceRunner:
             await run
         finally:
             run.cancel()
+            if waiter is not None:
+                waiter.cancel()  # the runner cancelled inside wait(): no pending task left behind
 
     def queue_write(self, command_id, tag: TagConfig, value: float) -> None:
         self.writes.append((command_id, tag, value))
@@ -236,13 +262,7 @@ class Gateway:
         self.store.update(samples, time.time())
         queued = False
         try:
-            for hook in self.hooks:
-                try:
-                    result = hook(samples, self)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:  # noqa: BLE001  (a broken consumer must not stop acquisition)
-                    log.exception("sample hook %r failed", hook)
+            await self._hooks(samples)
             self.stats.published += len(samples)
             await self.queue.put_many(samples)
             queued = True
@@ -255,6 +275,35 @@ class Gateway:
             raise
         if on_commit is not None:
             self.queue.put_marker(on_commit)
+
+    async def publish_marks(self, samples: list[Sample]) -> None:
+        """Quality marks the gateway makes itself (a device's tags Bad after a failure, silent tags Stale): the
+        current values, the historian queue and the hooks, as for ``publish``, but never waiting on the queue.
+
+        With the database down the queue fills; a device runner that waited there to mark its tags Bad did not retry
+        its connection until the database came back, and the stale check stopped the same way.
+        On a full queue a mark that repeats the tag's previous mark past the bound is left out of the historian
+        (``SampleQueue.put_marks``; counted in ``stats.marks_dropped`` and
+        ``wellsite_gateway_samples_dropped_total{reason="repeated_mark"}``); the current values and the hooks still
+        get every mark."""
+        if not samples:
+            return
+        self.store.update(samples, time.time())
+        self.stats.published += len(samples)
+        dropped = self.queue.put_marks(samples)  # queued before the hooks: a cancelled hook loses nothing
+        if dropped:
+            self.stats.marks_dropped += dropped
+            count_dropped("repeated_mark", dropped)
+        await self._hooks(samples)
+
+    async def _hooks(self, samples: list[Sample]) -> None:
+        for hook in self.hooks:
+            try:
+                result = hook(samples, self)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # noqa: BLE001  (a broken consumer must not stop acquisition)
+                log.exception("sample hook %r failed", hook)
 
     # -- configuration --------------------------------------------------------------------------------------------
     async def apply_config(self, configs: dict[str, DeviceConfig]) -> None:
@@ -339,7 +388,7 @@ class Gateway:
         keys = self.store.stale_keys(limits, time.time())
         if keys:
             ts = now()
-            await self.publish([Sample(k, ts, self.store.get(k)[0], STALE) for k in keys])
+            await self.publish_marks([Sample(k, ts, self.store.get(k)[0], STALE) for k in keys])
 
     async def flush_current(self) -> None:
         rows = self.store.take_dirty()

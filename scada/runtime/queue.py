@@ -8,6 +8,15 @@ Commit markers: ``put_marker(callback)`` records a callback at the current end o
 returns the callbacks whose position is at or before the ``n``-th sample ever taken, so the writer calls them once
 every sample published before the marker is committed (or filtered out by the recorder): an MQTT driver acknowledges
 its messages, a CSV watcher archives its file. Markers cost nothing per sample (a position, not an item in the deque).
+
+Quality marks: ``put_marks`` queues the Bad/Stale samples the gateway makes itself (a device's tags after a failure,
+silent tags) without ever waiting. A device runner that waited on a full queue (the database down for long) could not
+retry its connection until the database came back. Below the bound they are queued as usual; on a full queue they go
+past it, coalesced per tag: a mark that repeats the tag's previous mark past the bound (same quality, nothing newer
+of that tag put in between) is not queued again, since its row would only repeat the previous one (the recorder
+keeps a repeated Bad row only as a ``max_interval_s`` heartbeat). While the queue stays full it grows past the bound
+by a mark per tag and change of quality at most (a tag only turns Stale again after a new value), and nothing a
+source measured is ever dropped: sources go through ``put_many``, which waits.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ class SampleQueue:
         self._grown = asyncio.Event()
         self._shrunk = asyncio.Event()
         self._markers: deque = deque()  # (position in the stream of samples ever put, callback)
+        self._marks: dict[int, int] = {}  # tag key -> quality of its last mark put past the bound (queue full)
         self.put_total = 0
         self.taken_total = 0
 
@@ -34,9 +44,37 @@ class SampleQueue:
         while len(self._items) >= self.maxsize:
             self._shrunk.clear()
             await self._shrunk.wait()
+        if self._marks:
+            self._forget_marks(samples)
         self._items.extend(samples)
         self.put_total += len(samples)
         self._grown.set()
+
+    def put_marks(self, samples) -> int:
+        """Queue quality marks without waiting (see the module docstring); returns how many were not queued because
+        they repeat the tag's previous mark past the bound."""
+        items = self._items
+        if len(items) < self.maxsize:
+            kept = samples
+        else:
+            marks = self._marks
+            kept = []
+            for s in samples:
+                if marks.get(s.key) == s.quality:
+                    continue
+                marks[s.key] = s.quality
+                kept.append(s)
+        if kept:
+            items.extend(kept)
+            self.put_total += len(kept)
+            self._grown.set()
+        return len(samples) - len(kept)
+
+    def _forget_marks(self, samples) -> None:
+        """Newer samples of these tags follow their marks: a later mark is a change again, not a repeat."""
+        pop = self._marks.pop
+        for s in samples:
+            pop(s.key, None)
 
     def put_marker(self, callback) -> None:
         """Call ``callback()`` once every sample put so far has been taken and committed (see ``due_markers``)."""
@@ -54,6 +92,8 @@ class SampleQueue:
         return bool(self._markers)
 
     def put_nowait(self, samples) -> None:
+        if self._marks:
+            self._forget_marks(samples)
         self._items.extend(samples)
         self.put_total += len(samples)
         self._grown.set()
@@ -83,4 +123,6 @@ class SampleQueue:
         if n:
             self.taken_total += n
             self._shrunk.set()
+            if self._marks and len(items) < self.maxsize:
+                self._marks.clear()  # below the bound again: marks are queued as usual until it is full again
         return batch

@@ -426,3 +426,92 @@ def test_gateway_database_thread_reconnects_after_the_database_drops_its_session
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM scada_historian WHERE tag_key = 4242")
         assert cursor.fetchall() == [(1.5,)]
+
+
+def test_quality_marks_never_wait_on_a_full_queue_and_only_repeated_marks_are_left_out():
+    """publish_marks (a device's tags Bad after a failure, silent tags Stale) returns at once on a full queue. The
+    current values and the hooks get every mark; the historian queue gets a tag's mark once, not its repeats, until a
+    newer sample of the tag (which waits like any source) follows; the repeats are counted."""
+    from prometheus_client import REGISTRY
+
+    metric = ("wellsite_gateway_samples_dropped_total", {"reason": "repeated_mark"})
+    before = REGISTRY.get_sample_value(*metric) or 0.0
+    seen = []
+
+    async def scenario():
+        gw = Gateway(flush_samples=10, flush_ms=20, queue_max=4, hooks=[lambda samples, g: seen.extend(samples)],
+                     historian_writer=lambda rows: None)
+        await gw.publish([Sample(k, 1.0, 1.0, GOOD) for k in (1, 2, 3, 4)])  # full
+        for ts in (2.0, 3.0, 4.0):  # three failed reconnects of the device of tags 7 and 8
+            await asyncio.wait_for(gw.publish_marks([Sample(7, ts, None, BAD), Sample(8, ts, None, BAD)]), 5)
+        await asyncio.wait_for(gw.publish_marks([Sample(9, 4.0, 5.0, STALE)]), 5)
+        queued = [(s.key, s.ts) for s in gw.queue._items]
+        blocked = asyncio.create_task(gw.publish([Sample(7, 5.0, 6.0, GOOD)]))  # a source's value: waits
+        await asyncio.sleep(0.05)
+        assert not blocked.done()
+        gw.queue.take(4)
+        await asyncio.wait_for(blocked, 5)
+        gw.queue.take(100)
+        await gw.publish([Sample(k, 6.0, 1.0, GOOD) for k in (1, 2, 3, 4)])  # full again
+        await gw.publish_marks([Sample(7, 7.0, None, BAD)])  # after a good value: a change, queued again
+        await gw.publish_marks([Sample(7, 8.0, None, BAD)])
+        gw.db.shutdown()
+        return gw, queued, [(s.key, s.ts) for s in gw.queue._items]
+
+    gw, queued, queued_again = asyncio.run(scenario())
+    assert queued == [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (7, 2.0), (8, 2.0), (9, 4.0)]
+    assert queued_again == [(1, 6.0), (2, 6.0), (3, 6.0), (4, 6.0), (7, 7.0)]
+    assert [(s.key, s.ts) for s in seen if s.quality == BAD] == [(7, 2.0), (8, 2.0), (7, 3.0), (8, 3.0), (7, 4.0),
+                                                                  (8, 4.0), (7, 7.0), (7, 8.0)]
+    assert gw.store.get(7)[:2] == (None, BAD)
+    assert gw.stats.marks_dropped == 5
+    assert REGISTRY.get_sample_value(*metric) - before == 5
+
+
+@pytest.mark.usefixtures("clean_historian")
+def test_a_device_failing_while_the_database_is_down_goes_on_retrying_on_a_full_queue(mqtt_url, settings):
+    """The database is down and the gateway's (small) queue is full: an RTU keeps polling, the historian cannot
+    commit. An MQTT device loses its broker: its runner marks the tags Bad and reconnects; the reconnect waits for
+    the historian commit (MQTT_COMMIT_WAIT_S), gives up, marks Bad again, and so on. Marking Bad used to wait on the
+    full queue, so the runner hung there after the first failure, without retrying, until the database came back.
+    Now every attempt is made and every Bad mark reaches the live path (current value, hooks); the historian gets the
+    tag's Bad row once, not every repeat (counted); once the database is back every value is written."""
+    from tests.scada.mqtt_helpers import GatewayThread, Publisher, database_away, mqtt_device, rows, wait_for
+
+    settings.MQTT_COMMIT_WAIT_S = 0.3
+    server = ModbusServerThread().start()
+    rtu = _device(_site(), server.port)
+    from scada.models import Tag
+
+    for i in range(5):  # a row every second even without change: the historian writer has to commit
+        Tag.objects.create(device=rtu, name=f"FULL.R{i}", data_type="uint16", max_interval_s=1,
+                           address={"register_type": "holding", "address": i})
+    device, tags = mqtt_device(mqtt_url, {"FULL.PV": "FULL.PV"}, topic_prefix="full/test")
+    key = tags["FULL.PV"].key
+    seen = []
+    gw = GatewayThread(queue_max=40, flush_samples=10, reconnect_max=0.3,
+                       hooks=[lambda samples, g: seen.extend(samples)]).start()
+    gateway = gw.gateway
+    pub = Publisher(mqtt_url)
+    try:
+        wait_for(lambda: gw.connected(device), what="MQTT device connected")
+        pub.sync([pub.send("full/test/x", b'{"tag": "FULL.PV", "value": 1.0}')])
+        wait_for(lambda: [r[2] for r in rows(key)] == [1.0], what="the first value stored")
+        driver = gw.driver(device)
+        with database_away():
+            wait_for(lambda: len(gateway.queue) >= 40, what="the queue full")
+            gw.cut_broker_link(device)
+            wait_for(lambda: driver.commit_wait_timeouts >= 3, what="reconnect attempts while the queue is full")
+            assert gw.current(tags["FULL.PV"])[:2] == (None, BAD) and not gw.connected(device)
+            assert sum(1 for s in list(seen) if s.key == key and s.quality == BAD) >= 3  # the live path: each one
+            assert gateway.stats.marks_dropped >= 2  # the historian: the first one only
+            assert gateway.stats.write_errors >= 1
+        wait_for(lambda: gw.connected(device), timeout=60, what="reconnected once the database is back")
+        pub.sync([pub.send("full/test/x", b'{"tag": "FULL.PV", "value": 2.0}')])
+        wait_for(lambda: any(r[2] == 2.0 for r in rows(key)), timeout=60, what="the value after the outage stored")
+    finally:
+        pub.close()
+        gw.stop()
+        server.close()
+    assert [(r[2], r[3]) for r in rows(key)] == [(1.0, GOOD), (None, BAD), (2.0, GOOD)]
+
