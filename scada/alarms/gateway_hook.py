@@ -4,6 +4,9 @@ Each published batch goes through ``AlarmEngine.process`` in the gateway's datab
 engine ticks (delays without new samples, shelve expiry, flood decay); definitions and well statuses are re-read when
 they change (checked every few seconds), without a restart. Transitions are handed to ``TRANSITION_LISTENERS`` (the
 live HMI publisher subscribes there).
+
+The hook gets live samples only: the gateway keeps historical ones (``Sample.historical``: yesterday's CSV rows,
+Sparkplug store-and-forward) out of the hooks, so a backfill never raises or clears an alarm now.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ ignored (a birth describes everything the node has; the site configures the tags
   rebirth is requested.
 - NDEATH (the node's MQTT will; honoured only when its ``bdSeq`` is the one of the current birth) turns every tag of
   the node and its devices Stale; DDEATH the tags of that device.
+- ``is_historical`` (a value the edge node stored while it could not publish, forwarded later): a sample flagged
+  ``historical``, which the gateway sends to the historian only (not the current value, alarms or live HMI), and
+  which is not the value a later death marks Stale.
 - Quality: ``is_null`` -> Bad; a metric property ``Quality`` (OPC quality code, as Ignition sends) >= 192 Good,
   64-191 Uncertain, below 64 Bad; otherwise Good.
 - Unknown alias / metric not in the birth / unsupported data type (String, DataSet, Template...) of a mapped
@@ -224,6 +227,9 @@ class SparkplugNode:
                 errors.append((_describe(metric), f"{prefix}{name}: {exc}"))
                 continue
             ts = metric.timestamp / 1000.0 if metric.HasField("timestamp") else base_ts
+            if metric.is_historical:
+                samples.append(Sample(key, ts, value, quality, True))
+                continue
             last[key] = value
             samples.append(Sample(key, ts, value, quality))
         return samples, errors

@@ -1,7 +1,8 @@
 """The gateway's live publisher: coalesces the latest value of each changed tag and sends ONE channel-layer message per
 HMI group (one group per site) per tick (~50 ms), never one ``group_send`` per sample. Alarm transitions are pushed
 separately by scada.alarms.services on commit. It runs in the gateway process; the web process's /ws/hmi/ consumers
-receive it through channels-redis.
+receive it through channels-redis. It gets live samples only: the gateway keeps historical ones (backfill) out of the
+hooks, so an old value never reaches a screen as current.
 """
 
 from __future__ import annotations

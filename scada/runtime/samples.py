@@ -17,13 +17,17 @@ class Sample:
     - ``key``: the tag's compact integer key (Tag.key), never the UUID;
     - ``ts``: source time as Unix epoch seconds (UTC, float);
     - ``value``: engineering value (float; bools are 0.0/1.0), None when the quality is Bad;
-    - ``quality``: scada.choices.Quality (0 Good, 1 Uncertain, 2 Bad, 3 Stale).
+    - ``quality``: scada.choices.Quality (0 Good, 1 Uncertain, 2 Bad, 3 Stale);
+    - ``historical``: backfill (a row of an exported file, a Sparkplug metric flagged ``is_historical``, i.e. stored
+      and forwarded): it goes to the historian only. The gateway keeps it out of the current values and the sample
+      hooks (alarm engine, live HMI), so an old value never raises or clears an alarm now nor shows as current.
     """
 
     key: int
     ts: float
     value: float | None
     quality: int = GOOD
+    historical: bool = False
 
 
 def now() -> float:

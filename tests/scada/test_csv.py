@@ -584,3 +584,54 @@ def test_a_dropped_database_session_fails_one_scan_and_the_next_scan_imports(sit
     asyncio.run(scenario())
     assert ImportedFile.objects.get(device=device).status == ImportedFile.Status.ARCHIVED
     assert len(historian_rows(level)) == 3
+
+
+def test_old_rows_go_to_the_historian_only_and_recent_rows_also_feed_the_live_values(site, dirs, settings):
+    """An export's rows are history: importing yesterday's file must not make its values the tags' current values nor
+    hand them to the sample hooks (alarm engine, live HMI publisher), as if they had been measured now. A row within
+    SCADA_CSV_LIVE_MAX_AGE_S of now still feeds them, and an older row imported after a newer one never moves the
+    current value back. The historian gets every row."""
+    from scada.hmi.publisher import LivePublisher
+
+    settings.SCADA_CSV_LIVE_MAX_AGE_S = 300
+    device = make_csv_device(site, dirs)
+    level = make_csv_tag(device, "TK9.LVL", "level", unit="m")
+    now = time.time()
+
+    def export(*rows):
+        return "timestamp,level\n" + "".join(f"{datetime.fromtimestamp(now - age, UTC).isoformat()},{value}\n"
+                                             for age, value in rows)
+
+    seen = []
+    live = LivePublisher(tick_s=3600)  # no tick during the test: what it would send stays in ``pending``
+
+    async def scenario():
+        gw = Gateway(flush_ms=20, reload_s=0.2, hooks=[lambda samples, g: seen.extend(samples), live])
+        stop = asyncio.Event()
+        with acting(channel=Channel.GATEWAY):
+            task = asyncio.create_task(gw.run(stop))
+        try:
+            await until(lambda: gw.runners and all(r.connected for r in gw.runners.values()), what="connected")
+            driver = driver_of(gw, device)
+            drop(dirs, "a-yesterday.csv", export((86400, 1.0), (43200, 2.0)))
+            await until(lambda: driver.stats["imported"] == 1, what="yesterday's export")
+            after_old = gw.store.get(level.key), list(seen), dict(live.pending)
+            drop(dirs, "b-today.csv", export((3600, 3.0), (60, 4.0)))
+            await until(lambda: driver.stats["imported"] == 2, what="today's export")
+            after_recent = gw.store.get(level.key), [s.value for s in seen], dict(live.pending)
+            drop(dirs, "c-late.csv", export((120, 3.5)))  # recent, but older than the value already live
+            await until(lambda: driver.stats["imported"] == 3, what="a late export")
+            return after_old, after_recent, (gw.store.get(level.key), [s.value for s in seen]), gw.stats
+        finally:
+            stop.set()
+            await task
+            if live._task is not None:
+                live._task.cancel()
+
+    after_old, after_recent, after_late, stats = asyncio.run(scenario())
+    assert after_old == (None, [], {})
+    assert after_recent[0][:2] == (4.0, GOOD) and after_recent[1] == [4.0]
+    assert after_recent[2][level.key][:2] == (4.0, GOOD)
+    assert after_late[0][:2] == (4.0, GOOD) and after_late[1] == [4.0]
+    assert stats.historical == 4
+    assert [value for _ts, value, _q in historian_rows(level)] == [1.0, 2.0, 3.0, 3.5, 4.0]

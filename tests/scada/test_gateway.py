@@ -515,3 +515,55 @@ def test_a_device_failing_while_the_database_is_down_goes_on_retrying_on_a_full_
         server.close()
     assert [(r[2], r[3]) for r in rows(key)] == [(1.0, GOOD), (None, BAD), (2.0, GOOD)]
 
+
+@pytest.mark.usefixtures("clean_historian")
+def test_sparkplug_historical_metrics_reach_the_historian_only(mqtt_url):
+    """Sparkplug B metrics flagged is_historical (stored by the edge node while it could not publish, forwarded
+    later) are history: they are written to the historian, but they are not the tag's current value, the sample
+    hooks (alarms, live HMI) do not see them, and a death marks Stale the last live value, not an old one."""
+    from scada.drivers import sparkplug_b_pb2 as pb
+    from tests.scada.mqtt_helpers import GatewayThread, Publisher, mqtt_device, rows, wait_for
+
+    device, tags = mqtt_device(mqtt_url, {"SPH.W01.DH_P": "W01/DH_P"}, sparkplug=True, group_id="hist-test",
+                               edge_node_id="node-h")
+    tag = tags["SPH.W01.DH_P"]
+    now_ms = int(time.time() * 1000)
+    day_ms = 86_400_000
+    seen = []
+    gw = GatewayThread(hooks=[lambda samples, g: seen.extend(samples)]).start()
+    pub = Publisher(mqtt_url)
+
+    def payload(seq, *metrics, ts=now_ms):
+        message = pb.Payload(timestamp=ts, seq=seq)
+        for metric in metrics:
+            message.metrics.add(**metric)
+        return message.SerializeToString()
+
+    base = "spBv1.0/hist-test/{}/node-h"
+    try:
+        wait_for(lambda: gw.connected(device), what="connected")
+        pub.sync([pub.send(base.format("NBIRTH"), payload(0, {"name": "bdSeq", "datatype": pb.DataType.Int64,
+                                                                "long_value": 1})),
+                  pub.send(base.format("DBIRTH") + "/W01", payload(
+                      1, {"name": "DH_P", "alias": 1, "datatype": pb.DataType.Double, "double_value": 180.0,
+                          "timestamp": now_ms}))])
+        wait_for(lambda: gw.current(tag) and gw.current(tag)[:2] == (180.0, GOOD), what="the birth value")
+        pub.sync([pub.send(base.format("DDATA") + "/W01", payload(
+            2, {"alias": 1, "double_value": 150.0, "timestamp": now_ms - 3 * day_ms, "is_historical": True},
+            {"alias": 1, "double_value": 151.0, "timestamp": now_ms - 2 * day_ms, "is_historical": True},
+            {"alias": 1, "double_value": 181.0, "timestamp": now_ms + 1})),
+                  pub.send(base.format("DDATA") + "/W01", payload(
+                      3, {"alias": 1, "double_value": 100.0, "timestamp": now_ms - day_ms, "is_historical": True}))])
+        wait_for(lambda: len(rows(tag.key)) == 5, what="every value in the historian")
+        assert gw.current(tag)[:2] == (181.0, GOOD)
+        assert sorted(s.value for s in seen if s.key == tag.key) == [180.0, 181.0]
+        assert gw.gateway.stats.historical == 3
+        will = payload(4, {"name": "bdSeq", "datatype": pb.DataType.Int64, "long_value": 1}, ts=now_ms + 1000)
+        pub.sync([pub.send(base.format("NDEATH"), will)])
+        wait_for(lambda: gw.current(tag)[1] == STALE, what="Stale after NDEATH")
+        assert gw.current(tag)[0] == 181.0  # the last live value, not the historical one published after it
+    finally:
+        pub.close()
+        gw.stop()
+    assert [(r[2], r[3]) for r in rows(tag.key)] == [(150.0, GOOD), (151.0, GOOD), (100.0, GOOD), (180.0, GOOD),
+                                                     (181.0, GOOD), (181.0, STALE)]
