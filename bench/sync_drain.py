@@ -132,7 +132,9 @@ def main():
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--forwarders", type=int, default=1)
-    parser.add_argument("--pipeline", type=int, default=1, help="1: two batches in flight per forwarder; 0: one")
+    parser.add_argument("--pipeline", type=int, default=1, help="1: pipelined (SYNC_PIPELINE_DEPTH batches in "
+                        "flight per forwarder); 0: one batch at a time")
+    parser.add_argument("--depth", type=int, default=None, help="SYNC_PIPELINE_DEPTH (default: the setting's)")
     parser.add_argument("--no-telemetry", action="store_true")
     parser.add_argument("--profile-batches", type=int, default=10, help="batches profiled per statement (0: none)")
     parser.add_argument("--profile-worker", nargs=3, metavar=("EDGE_URL", "SCRATCH_URL", "N"), help=argparse.SUPPRESS)
@@ -199,7 +201,8 @@ def main():
         hub = Hub(hub_url).start()
         token = hub.issue_token("edge-bench")
         env = forwarder_env(edge_url, hub.url, token, "edge-bench", SYNC_BATCH_SIZE=args.batch,
-                            SYNC_TIMEOUT_SECONDS=120, SYNC_PULL_ENABLED=0, SYNC_PIPELINE=args.pipeline)
+                            SYNC_TIMEOUT_SECONDS=120, SYNC_PULL_ENABLED=0, SYNC_PIPELINE=args.pipeline,
+                            **({"SYNC_PIPELINE_DEPTH": args.depth} if args.depth else {}))
         postmaster = postmaster_pid(pg(edge_url))
         cpu0 = cpu_snapshot(hub.proc.pid, postmaster)
         t0 = time.perf_counter()
@@ -221,7 +224,8 @@ def main():
         inner = max(float(out.split("seconds=")[1].split()[0]) for out, _ in outputs if "seconds=" in out)
         rate = total / inner
         print(f"drained {total:,} events in {inner:.1f} s: {rate:,.0f} events/s "
-              f"(batch {args.batch}, {args.forwarders} forwarder(s), pipeline {'on' if args.pipeline else 'off'}; "
+              f"(batch {args.batch}, {args.forwarders} forwarder(s), pipeline "
+              f"{'depth ' + str(args.depth or 'default') if args.pipeline else 'off'}; "
               f"{elapsed:.1f} s and {total / elapsed:,.0f} events/s counting the forwarder processes' start-up)")
         print(f"ratios: drain / raw outbox COPY = {rate / copy_rate:.2f}, drain / raw audit-row COPY = "
               f"{rate / audit_rate:.2f}; target 20,000 events/s: {'met' if rate >= 20_000 else 'NOT met'}")

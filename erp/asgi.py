@@ -10,6 +10,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
+# Each HTTP request runs in a thread of its own here (asgiref's ThreadSensitiveContext): close its database connection
+# at the end of the request instead of keeping it for a thread that is gone (see erp/settings.py, DATABASES).
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

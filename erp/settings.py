@@ -119,7 +119,11 @@ DATABASE_URL = env_url(
     "DATABASE_URL", _default_sqlite, schemes=("sqlite", "postgres", "postgresql", "timescale", "pgsql")
 )
 try:
-    _db = dj_database_url.parse(DATABASE_URL.replace("timescale://", "postgres://", 1), conn_max_age=60)
+    # Persistent connections (60 s) for the long-running sync processes (gateway, forwarder, Celery). The ASGI server
+    # sets DB_CONN_MAX_AGE=0 (erp/asgi.py): it serves each request in a thread of its own, so a kept connection
+    # would never be reused, only left open until its thread's storage is collected (Django's ASGI advice).
+    _db = dj_database_url.parse(DATABASE_URL.replace("timescale://", "postgres://", 1),
+                                conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
 except ValueError as exc:  # pragma: no cover - dj_database_url raises ValueError on garbage
     raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -137,7 +141,8 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Long-running processes raise the collector's first threshold after start-up (erp/gctune.py); 0 keeps Python's 700.
-GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 50_000, minimum=0)
+# The test process (it imports erp.asgi) keeps the defaults: it is short-lived and its many threads are collected.
+GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 0 if TESTING else 50_000, minimum=0)
 
 # --- Redis, channels, cache, MQTT, Celery -----------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
@@ -335,6 +340,9 @@ SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 5000, minimum=1, maximum=50000)  # 
 SYNC_BATCH_MAX_BYTES = env_int("SYNC_BATCH_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)  # event JSON per request
 SYNC_GZIP_LEVEL = env_int("SYNC_GZIP_LEVEL", 1, minimum=0, maximum=9)  # 1: ~15x smaller, a few us per event
 SYNC_PIPELINE = env_bool("SYNC_PIPELINE", True)  # claim and encode the next batch while one is in flight
+# Batches in the air at once when pipelined (one thread and database connection each): with 3, the hub always has the
+# next batch validated and waiting while it writes one and the edge settles the one before (bench/sync_drain.py).
+SYNC_PIPELINE_DEPTH = env_int("SYNC_PIPELINE_DEPTH", 3, minimum=2, maximum=8)
 # Hub: how long a pipelined batch waits for the same edge's previous batch before it is applied anyway.
 SYNC_PIPELINE_WAIT_SECONDS = _sync_env_float("SYNC_PIPELINE_WAIT_SECONDS", 10.0, minimum=0)
 SYNC_INTERVAL_SECONDS = _sync_env_float("SYNC_INTERVAL_SECONDS", 10.0, minimum=0.05)
@@ -377,6 +385,8 @@ SCADA_FLUSH_MS = env_int("SCADA_FLUSH_MS", 250, minimum=10, maximum=250)
 SCADA_CONFIG_RELOAD_S = _scada_env_float("SCADA_CONFIG_RELOAD_S", 2.0, minimum=0.1)
 SCADA_RECONNECT_MAX_S = _scada_env_float("SCADA_RECONNECT_MAX_S", 30.0, minimum=0.1)
 SCADA_HISTORY_MAX_POINTS = env_int("SCADA_HISTORY_MAX_POINTS", 5000, minimum=10)
+# CSV export rows further than this from now are history: historian only, no live value, alarm or HMI (docs/csv.md).
+SCADA_CSV_LIVE_MAX_AGE_S = _scada_env_float("SCADA_CSV_LIVE_MAX_AGE_S", 300.0, minimum=0)
 # --- END SCADA ---
 
 # --- Operations: backup, updates, metrics, hardening (apps/ops, docs/operations.md) ---

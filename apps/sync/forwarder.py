@@ -210,12 +210,13 @@ class Forwarder:
         return results
 
     def drain_pipelined(self, result: RoundResult, backlog: dict, max_batches: int | None = None) -> None:
-        """Drain with two batches in the air: while the hub applies one, the next is claimed, encoded and sent, and
-        the previous one settled, each on its own database connection and transaction (PostgreSQL row locks: the
-        second claim skips the first one's rows). Sends keep the claim order (a batch is sent once the batch before
-        it is written to the hub), and each names the batch before it (``after``): the hub validates it meanwhile
-        and applies it once that one is applied, so a record's events are still applied in order. After a failure
-        the batches behind it are not sent (they roll back and stay pending). Raises the first error."""
+        """Drain with SYNC_PIPELINE_DEPTH batches in the air: while the hub applies one, the next ones are claimed,
+        encoded and sent and the previous one settled, each on its own database connection and transaction
+        (PostgreSQL row locks: a claim skips the rows of the batches still in the air). Sends keep the claim order
+        (a batch is sent once the batch before it is written to the hub), and each names the batch before it
+        (``after``): the hub validates it meanwhile and applies it once that one is applied, so a record's events
+        are still applied in order. After a failure the batches behind it are not sent (they roll back and stay
+        pending). Raises the first error."""
         lock = threading.Lock()
         turn = threading.Condition()
         shared = {"ticket": 0, "serving": 0, "done": False, "error": None}
@@ -278,7 +279,7 @@ class Forwarder:
                 connection.close()  # this thread's database connection
 
         threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), name=f"sync-pipe-{i}",
-                                    daemon=True) for i in range(2)]
+                                    daemon=True) for i in range(settings.SYNC_PIPELINE_DEPTH)]
         for t in threads:
             t.start()
         for t in threads:

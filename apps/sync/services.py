@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 import shutil
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -625,6 +626,15 @@ def _advance(origin: str, received: list[_Event], tail: int) -> None:
     if last is not None:
         changes["last_sequence"] = Greatest(Coalesce(F("last_sequence"), Value(-1)), Value(last))
     EdgeCredential.objects.filter(edge_id=origin).update(**changes)
+    transaction.on_commit(_batch_applied)
+
+
+_applied = threading.Condition()  # wakes the batches of this process waiting for a predecessor (see below)
+
+
+def _batch_applied() -> None:
+    with _applied:
+        _applied.notify_all()
 
 
 def wait_for_predecessor(edge_id: str, after: int | None, timeout: float | None = None) -> bool:
@@ -637,17 +647,17 @@ def wait_for_predecessor(edge_id: str, after: int | None, timeout: float | None 
         return True
     timeout = settings.SYNC_PIPELINE_WAIT_SECONDS if timeout is None else timeout
     deadline = time.monotonic() + timeout
-    delay = 0.002
     while True:
-        tail = EdgeCredential.objects.filter(edge_id=edge_id).values_list("pipeline_tail", flat=True).first()
-        if tail is not None and tail >= after:
-            return True
-        if time.monotonic() >= deadline:
-            log.info("sync: edge %s: the batch ending at #%s did not arrive within %.0f s; applying the next one",
-                     edge_id, after, timeout)
-            return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        with _applied:  # a commit in this process wakes the wait at once; another process's is seen within 20 ms
+            tail = EdgeCredential.objects.filter(edge_id=edge_id).values_list("pipeline_tail", flat=True).first()
+            if tail is not None and tail >= after:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.info("sync: edge %s: the batch ending at #%s did not arrive within %.0f s; applying the next one",
+                         edge_id, after, timeout)
+                return False
+            _applied.wait(min(left, 0.02))
 
 
 def _record_receipts(origin: str, received: list[_Event], results: list, when) -> None:

@@ -38,7 +38,7 @@ EXPECTED = {
     "intervention.coiledtubingreel": UP,
     "inventory.stockmove": UP, "inventory.warehouse": UP, "inventory.location": UP, "inventory.reservation": UP,
     "finance.costentry": UP, "finance.afe": UP, "finance.afeline": UP, "finance.afepartner": UP,
-    "finance.afesupplement": UP, "finance.costcenter": UP,
+    "finance.afesupplement": UP, "finance.costcenter": UP, "finance.journalentry": UP,
     "maintenance.workorder": UP, "maintenance.workorderpart": UP, "maintenance.equipment": UP,
     "maintenance.preventiveplan": UP,
     "alarms.alarmjournal": UP, "core.auditevent": UP,
@@ -55,7 +55,7 @@ REFERENCE_DATA = {
 }
 # Many-to-many fields of synced models: the applier carries concrete fields only.
 M2M_NOT_CARRIED = {
-    ("production.meter", "wells"): "the allocation group of a meter stays on the edge (documented in docs/sync.md)",
+    ("production.meter", "wells"): "the allocation group travels by well id in the payload extras (Meter.sync_extras)",
     ("accounts.user", "groups"): "the role travels by name in the payload extras (User.sync_extras)",
     ("accounts.user", "user_permissions"): "per-user permissions are not used: permissions come with the role",
 }

@@ -190,7 +190,7 @@ print(json.dumps({{"ok": True}}))
 def test_username_taken_by_a_local_account_is_rejected_and_reported(hub, sync_dbs, pull):
     name = f"carol-{uuid.uuid4().hex[:6]}"
     # Made at the edge during an outage, before the hub made its own "carol".
-    local, _ = create_or_update_user(name, "operator", password="Local-carol-2026", fields=["NORTH"])
+    local, _ = create_or_update_user(name, "operator", password="Granite-Osprey-7719", fields=["NORTH"])
     before = row(local.pk)
     made = hub_shell(sync_dbs, hub, HUB_CAROL.format(name=name, password=PASSWORD))
     assert made["id"] != str(local.pk)
@@ -198,7 +198,7 @@ def test_username_taken_by_a_local_account_is_rejected_and_reported(hub, sync_db
     pull()
     assert row(local.pk) == before and role_and_scopes(local) == ({"operator"}, {("field", "NORTH")})
     assert not User.objects.filter(pk=made["id"]).exists()
-    assert authenticate(username=name, password="Local-carol-2026").pk == local.pk
+    assert authenticate(username=name, password="Granite-Osprey-7719").pk == local.pk
     status = services.status()["status"]
     assert status["pull_rejected_count"] == 1  # one record (each of its events was rejected and counted)
     sent = hub.query("SELECT count(*) FROM sync_outboxevent WHERE aggregate_id = %s", (made["id"],))[0][0]
