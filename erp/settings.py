@@ -340,9 +340,9 @@ SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 5000, minimum=1, maximum=50000)  # 
 SYNC_BATCH_MAX_BYTES = env_int("SYNC_BATCH_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)  # event JSON per request
 SYNC_GZIP_LEVEL = env_int("SYNC_GZIP_LEVEL", 1, minimum=0, maximum=9)  # 1: ~15x smaller, a few us per event
 SYNC_PIPELINE = env_bool("SYNC_PIPELINE", True)  # claim and encode the next batch while one is in flight
-# Batches in the air at once when pipelined (one thread and database connection each): with 3, the hub always has the
-# next batch validated and waiting while it writes one and the edge settles the one before (bench/sync_drain.py).
-SYNC_PIPELINE_DEPTH = env_int("SYNC_PIPELINE_DEPTH", 3, minimum=2, maximum=8)
+# Batches in the air at once when pipelined (one thread and database connection each). 2 drained fastest on 2 cores
+# (bench/sync_drain.py: 3 and 4 cost more CPU per event in claims skipping locked rows and concurrent validation).
+SYNC_PIPELINE_DEPTH = env_int("SYNC_PIPELINE_DEPTH", 2, minimum=2, maximum=8)
 # Hub: how long a pipelined batch waits for the same edge's previous batch before it is applied anyway.
 SYNC_PIPELINE_WAIT_SECONDS = _sync_env_float("SYNC_PIPELINE_WAIT_SECONDS", 10.0, minimum=0)
 SYNC_INTERVAL_SECONDS = _sync_env_float("SYNC_INTERVAL_SECONDS", 10.0, minimum=0.05)

@@ -49,7 +49,10 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(fields=["sequence"], condition=models.Q(state="pending"), name="sync_outbox_pending"),
             models.Index(fields=["sequence"], condition=models.Q(state="quarantined"), name="sync_outbox_quarantined"),
-            models.Index(fields=["aggregate_type", "aggregate_id"], name="sync_outbox_aggregate"),
+            # Pending only: marking an event delivered writes a new row version, and a full index on these random
+            # ids took an entry per delivery (lookups by record are of pending events: the delivered flag).
+            models.Index(fields=["aggregate_type", "aggregate_id"], condition=models.Q(state="pending"),
+                         name="sync_outbox_pending_aggregate"),
         ]
 
     def __str__(self):
