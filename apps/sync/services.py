@@ -742,7 +742,7 @@ _insertable: dict = {}
 
 
 def _json_insertable(model, postgres: bool | None = None) -> bool:
-    """PostgreSQL and only plain column types: rows can travel as one JSON document (jsonb_populate_recordset)."""
+    """PostgreSQL and only plain column types: rows can travel as one JSON document (json_populate_recordset)."""
     if not (connection.vendor == "postgresql" if postgres is None else postgres):
         return False
     found = _insertable.get(model)
@@ -754,14 +754,15 @@ def _json_insertable(model, postgres: bool | None = None) -> bool:
 def _json_safe(f) -> bool:
     kind = f.get_internal_type()
     if kind not in _JSON_SAFE or type(f).__module__.split(".")[0] != "django" or f.attname != f.column:
-        return False  # jsonb_populate_recordset matches JSON keys (attnames) to column names
+        return False  # json_populate_recordset matches JSON keys (attnames) to column names
     return kind not in ("ForeignKey", "OneToOneField") or f.target_field.get_internal_type() in _JSON_SAFE
 
 
 def _pg_json_insert(model, rows: list[dict], conflict: list, update: list, chunk: int = 20000) -> None:
-    """INSERT ... SELECT FROM jsonb_populate_recordset(...) ON CONFLICT: PostgreSQL converts the values, so a batch
+    """INSERT ... SELECT FROM json_populate_recordset(...) ON CONFLICT: PostgreSQL converts the values, so a batch
     costs one JSON encode (orjson) instead of a driver adaptation per value (the hub's hot path). Every row has the
-    same keys (the columns inserted)."""
+    same keys (the columns inserted). ``json``, not ``jsonb``: the document is read once, so building jsonb's
+    binary form first only costs (~10 % of the statement)."""
     qn = connection.ops.quote_name
     meta = model._meta
     table = qn(meta.db_table)
@@ -778,7 +779,7 @@ def _pg_json_insert(model, rows: list[dict], conflict: list, update: list, chunk
         action = f"ON CONFLICT ({target}) DO NOTHING"
     # Identifiers come from the model's metadata, quoted; the only value is the bound JSON document.
     sql = (f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
-           f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) {action}")
+           f"FROM json_populate_recordset(NULL::{table}, %s::json) {action}")
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             cursor.execute(sql, [dumps(rows[start : start + chunk]).decode()])
