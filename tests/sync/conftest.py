@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -31,7 +32,19 @@ def sync_dbs(django_db_setup, django_db_blocker):
         admin = _url(cfg, "postgres").replace("postgres://", "postgresql://", 1)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{hub_name}"')
-            conn.execute(f'CREATE DATABASE "{hub_name}" TEMPLATE "{edge_name}"')
+            for attempt in range(20):
+                try:
+                    conn.execute(f'CREATE DATABASE "{hub_name}" TEMPLATE "{edge_name}"')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    # A template must have no other session. A connection an earlier test left open in another
+                    # thread of this process, or a server process of an earlier test still shutting down, is ended
+                    # (connections.close_all() above only closes this thread's).
+                    if attempt == 19:
+                        raise
+                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = %s AND pid <> pg_backend_pid()", [edge_name])
+                    time.sleep(0.25)
     yield _url(cfg, edge_name), _url(cfg, hub_name)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{hub_name}" WITH (FORCE)')
