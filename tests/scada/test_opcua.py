@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -20,19 +19,8 @@ from scada.drivers.base import WriteError
 from scada.drivers.opcua import OpcUaDriver, epoch, quality_of
 from scada.runtime.config import DeviceConfig, TagConfig
 from scada.runtime.samples import BAD, GOOD, UNCERTAIN
+from tests.scada.helpers import until
 from tests.scada.opcua_servers import OpcUaServerThread
-
-
-async def until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
