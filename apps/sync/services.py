@@ -648,15 +648,17 @@ def wait_for_predecessor(edge_id: str, after: int | None, timeout: float | None 
     timeout = settings.SYNC_PIPELINE_WAIT_SECONDS if timeout is None else timeout
     deadline = time.monotonic() + timeout
     while True:
-        with _applied:  # a commit in this process wakes the wait at once; another process's is seen within 20 ms
-            tail = EdgeCredential.objects.filter(edge_id=edge_id).values_list("pipeline_tail", flat=True).first()
-            if tail is not None and tail >= after:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                log.info("sync: edge %s: the batch ending at #%s did not arrive within %.0f s; applying the next one",
-                         edge_id, after, timeout)
-                return False
+        # The query runs outside the condition's lock (a slow database must not hold up the commits that notify);
+        # a commit in this process wakes the wait at once, another process's is seen within 20 ms.
+        tail = EdgeCredential.objects.filter(edge_id=edge_id).values_list("pipeline_tail", flat=True).first()
+        if tail is not None and tail >= after:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            log.info("sync: edge %s: the batch ending at #%s did not arrive within %.0f s; applying the next one",
+                     edge_id, after, timeout)
+            return False
+        with _applied:
             _applied.wait(min(left, 0.02))
 
 
