@@ -8,7 +8,10 @@
 - A live socket stays authenticated only while its user does: every ``RECHECK_S`` seconds (and when a JWT's expiry
   passes) the socket checks that the token has not expired and that the user still exists and is active, and closes
   with 4401 otherwise; every message from the client (commands, resync) is checked the same way first, so a disabled
-  user's open page can neither act nor ask for data. This lives here, once, for every consumer built on this class.
+  user's open page can neither act nor ask for data. A socket signed in by the session cookie is also held to its
+  session: it closes once that session is gone (logout), expired, or no longer carries the user's current session
+  auth hash (password change), as the next HTTP request of that browser would be refused. This lives here, once, for
+  every consumer built on this class.
 - Subclasses implement ``on_authenticated()`` (join groups, send the snapshot) and ``on_command(content)``; they filter
   every event through the permission choke point (``Model.objects.restrict(self.user, ...)``).
 """
@@ -20,6 +23,7 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ValidationError
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -49,12 +53,15 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     user = None
     seq = 0
     _watch: asyncio.Future | None = None
+    _session_key: str | None = None  # set when the session cookie signed the socket in: the recheck follows it
 
     async def connect(self):
         self.seq = 0
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
+            session = self.scope.get("session")
+            self._session_key = getattr(session, "session_key", None)
             await self._authenticated(user)
         else:
             self._auth_deadline = asyncio.get_running_loop().call_later(self.AUTH_TIMEOUT, self._auth_timeout)
@@ -98,16 +105,49 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
 
     # -- session validity ------------------------------------------------------------------------------------------
     async def session_valid(self) -> bool:
-        """The JWT (if the socket authenticated with one) has not expired, and the user still exists and is active."""
+        """The JWT (if the socket authenticated with one) has not expired, or the session (if the cookie signed the
+        socket in) still holds this user; and the user still exists and is active."""
         token_exp = self.scope.get("jwt_exp")
         if token_exp is not None and time.time() >= token_exp:
             return False
+        if self._session_key is not None:
+            return await database_sync_to_async(self._session_still_valid)()
         return await database_sync_to_async(self._still_active)()
 
     def _still_active(self) -> bool:
         from django.contrib.auth import get_user_model
 
         return get_user_model().objects.filter(pk=self.user.pk, is_active=True).exists()
+
+    def _session_still_valid(self) -> bool:
+        """Django's own session-to-user rules (``django.contrib.auth.get_user``), read-only: the session row still
+        exists and has not expired (the store's ``load`` answers an empty session otherwise), it names this user and
+        an allowed backend, the backend still returns the user (ModelBackend: active), and the stored session auth
+        hash matches the user's current password hash (or one made with a ``SECRET_KEY_FALLBACKS`` key). Two
+        queries: the session and the user. Unlike ``get_user`` it never flushes or cycles the session: the browser
+        keeps its cookie, and its next HTTP request gets Django's usual answer."""
+        from importlib import import_module
+
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+        from django.utils.crypto import constant_time_compare
+
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self._session_key)
+        try:
+            user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])  # a gone/expired session: KeyError
+            backend_path = session[BACKEND_SESSION_KEY]
+        except (KeyError, ValidationError):
+            return False
+        if user_id != self.user.pk or backend_path not in settings.AUTHENTICATION_BACKENDS:
+            return False
+        user = load_backend(backend_path).get_user(user_id)
+        if user is None or not user.is_active:
+            return False
+        session_hash = session.get(HASH_SESSION_KEY)
+        if not session_hash:
+            return False
+        return constant_time_compare(session_hash, user.get_session_auth_hash()) or any(
+            constant_time_compare(session_hash, fallback) for fallback in user.get_session_auth_fallback_hash())
 
     async def _watch_session(self):
         """Close the socket (4401) once the session is no longer valid: checked every ``RECHECK_S`` and at the token's

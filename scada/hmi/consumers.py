@@ -11,7 +11,8 @@ Protocol (JSON):
 - a client that sees a gap in ``seq`` sends ``{"type": "resync"}`` (or subscribes again) for a fresh snapshot.
 
 Everything passes the permission choke point: tags and alarms outside the user's fields/sites are never sent. The socket
-is closed (4401) when the JWT expires or the user is disabled, and a command from a disabled user is refused that way
+is closed (4401) when the JWT expires, the user is disabled, or the session that signed it in ends (logout, expiry,
+password change), and a command from such a user is refused that way
 (both in ``AuthenticatedJsonConsumer``). Without a shared channel layer (the single-process demo
 has an in-memory layer, and the gateway is another process) the consumer polls the current-value table instead.
 """

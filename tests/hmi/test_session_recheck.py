@@ -80,3 +80,34 @@ def test_hmi_socket_closes_when_the_operator_is_disabled(pad, monkeypatch):
         return closed
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+
+
+@override_settings(HMI_NO_POLL=True)
+def test_a_signed_out_browsers_open_hmi_page_cannot_write_a_setpoint(pad):
+    """Signed in by the session cookie, then signed out (the session row is deleted): the write sent from the page
+    still open is refused (4401) before the periodic recheck, not carried out for a session that no longer exists."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from scada.models import WriteCommand
+
+    browser = Client()
+    browser.force_login(pad["operator"])
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        from erp.asgi import application
+
+        comm = WebsocketCommunicator(application, "/ws/hmi/", headers=ORIGIN + [(b"cookie", cookie)])
+        assert (await comm.connect())[0]
+        assert (await comm.receive_json_from(timeout=WAIT))["type"] == "ready"
+        await comm.send_json_to({"type": "subscribe", "tags": ["R01.THP"]})
+        assert (await comm.receive_json_from(timeout=WAIT))["type"] == "snapshot"
+        await database_sync_to_async(browser.post)(reverse("accounts:logout"))
+        await comm.send_json_to({"type": "write", "tag": "R01.THP", "value": 80})
+        answer = await comm.receive_output(timeout=WAIT)
+        await comm.wait()
+        return answer
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+    assert not WriteCommand.objects.exists()
