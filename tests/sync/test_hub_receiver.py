@@ -284,3 +284,71 @@ def test_push_refuses_a_malformed_after(hub, after):
     resp = push(hub, token, [], raw=gz({"events": [], "after": after}))
     assert resp.status_code == 400
     assert "after" in resp.content.decode()
+
+
+def _audit(**extra) -> dict:
+    return {"id": str(uuid.uuid4()), "at": "2026-01-01T00:00:00Z", "actor_name": "op1", "channel": "ui", "ip": None,
+            "request_id": "r1", "action": "update", "object_type": "wells.well", "object_id": "x",
+            "object_repr": "W1", "changes": {}, "message": "", "field_code": "FA", "site_code": "SA1", **extra}
+
+
+def _journal(site_id, **extra) -> dict:
+    return {"id": str(uuid.uuid4()), "site_id": str(site_id), "tag_name": "W01.THP", "kind": "HH",
+            "at": "2026-01-01T00:00:00Z", "event": "raise", "from_state": "NORMAL", "to_state": "UNACKED",
+            "value": 91.5, "occurrence": 1, "actor_name": "system", "comment": "", **extra}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_append_only_records_are_inserted_before_the_edges_lock(hub, monkeypatch):
+    """The audit trail is written before the batch waits for its predecessor and takes the edge's lock (so the
+    writes under the lock are only those that need versions); it is still answered, de-duplicated and received
+    once like every event."""
+    token = credential("edge-pre")
+    audits = [_audit(), _audit()]
+    f = field_payload("FPRE")
+    batch = [event("core.auditevent", audits[0], sequence=1), event("wells.field", f, sequence=2),
+             event("core.auditevent", audits[1], sequence=3)]
+    seen_before_lock = {}
+    real_wait = services.wait_for_predecessor
+
+    def observed_wait(edge_id, after, timeout=None):
+        seen_before_lock["audit"] = AuditEvent.objects.filter(pk__in=[a["id"] for a in audits]).count()
+        seen_before_lock["field"] = Field.objects.filter(pk=f["id"]).exists()
+        return real_wait(edge_id, after, timeout)
+
+    monkeypatch.setattr(services, "wait_for_predecessor", observed_wait)
+    assert statuses(push(hub, token, batch)) == ["accepted"] * 3
+    assert seen_before_lock == {"audit": 2, "field": False}
+    assert ReceivedEvent.objects.filter(edge_id="edge-pre").count() == 3
+    assert not AggregateVersion.objects.filter(aggregate_type="core.auditevent").exists()
+    # Redelivered: duplicates, nothing written twice.
+    assert statuses(push(hub, token, batch)) == ["duplicate"] * 3
+    assert AuditEvent.objects.filter(pk__in=[a["id"] for a in audits]).count() == 2
+    assert ReceivedEvent.objects.filter(edge_id="edge-pre").count() == 3
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_append_only_record_whose_target_comes_in_the_same_batch_is_applied_under_the_lock(hub):
+    """An alarm-journal row naming a site that arrives in the same batch cannot go in before the lock (its site is
+    not there yet): its group is applied under the lock after the site, as before. A journal row naming a site
+    that exists nowhere is rejected with the database's reason, and its neighbours are accepted."""
+    from scada.alarms.models import AlarmJournal
+
+    token = credential("edge-pre2")
+    field = field_payload("FPRE2")
+    site = {"id": str(uuid.uuid4()), "field_id": field["id"], "code": "SPRE2", "name": "Pad", "kind": "pad"}
+    fine, orphan = _journal(site["id"]), _journal(uuid.uuid4())
+    audit = _audit()
+    batch = [event("wells.field", field, sequence=1), event("wells.site", site, sequence=2),
+             event("alarms.alarmjournal", fine, sequence=3), event("alarms.alarmjournal", orphan, sequence=4),
+             event("core.auditevent", audit, sequence=5)]
+    results = push(hub, token, batch).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "accepted", "rejected", "accepted"]
+    assert results[3]["reason"].startswith("integrity")
+    assert AlarmJournal.objects.filter(pk=fine["id"], site_id=site["id"]).exists()
+    assert not AlarmJournal.objects.filter(pk=orphan["id"]).exists()
+    assert AuditEvent.objects.filter(pk=audit["id"]).exists()
+    # The rejected one is not received: once its site exists it is accepted when sent again.
+    assert ReceivedEvent.objects.filter(edge_id="edge-pre2").count() == 4
