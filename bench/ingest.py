@@ -28,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-T0_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+# The run's start, shared with the spawned publishers through the environment: values stamped now are live values
+# (current value store), as in the field; older than SCADA_LIVE_MAX_AGE_S they would take the historian-only path.
+T0_MS = int(os.environ.setdefault("BENCH_INGEST_T0_MS", str(int(time.time() * 1000))))
 MOSQUITTO_PUB = shutil.which("mosquitto_pub")  # Debian's mosquitto-clients; else paho publishers
 
 

@@ -385,8 +385,10 @@ SCADA_FLUSH_MS = env_int("SCADA_FLUSH_MS", 250, minimum=10, maximum=250)
 SCADA_CONFIG_RELOAD_S = _scada_env_float("SCADA_CONFIG_RELOAD_S", 2.0, minimum=0.1)
 SCADA_RECONNECT_MAX_S = _scada_env_float("SCADA_RECONNECT_MAX_S", 30.0, minimum=0.1)
 SCADA_HISTORY_MAX_POINTS = env_int("SCADA_HISTORY_MAX_POINTS", 5000, minimum=10)
-# CSV export rows further than this from now are history: historian only, no live value, alarm or HMI (docs/csv.md).
-SCADA_CSV_LIVE_MAX_AGE_S = _scada_env_float("SCADA_CSV_LIVE_MAX_AGE_S", 300.0, minimum=0)
+# Samples stamped by their source (CSV rows, HTTP ingest points, MQTT JSON values) further than this from now are
+# history: historian only, no live value, alarm or HMI (docs/scada.md). SCADA_CSV_LIVE_MAX_AGE_S: its former name.
+SCADA_LIVE_MAX_AGE_S = _scada_env_float(
+    "SCADA_LIVE_MAX_AGE_S", _scada_env_float("SCADA_CSV_LIVE_MAX_AGE_S", 300.0, minimum=0), minimum=0)
 # --- END SCADA ---
 
 # --- Operations: backup, updates, metrics, hardening (apps/ops, docs/operations.md) ---

@@ -19,10 +19,11 @@ A file matching ``pattern`` is read once its size and mtime were unchanged for `
    the file are imported. A file that cannot be parsed at all (not text, no header, no timestamp column, no mapped
    column) goes to the error directory with one dead letter;
 3. publish the samples (sorted by time, in batches) and wait for the gateway's commit callback of the last batch.
-   Rows are history, not the present: a sample older than ``SCADA_CSV_LIVE_MAX_AGE_S`` (default 300 s; or as far in
-   the future), or not newer than the last value this driver fed live for its tag, is flagged ``historical`` and goes
-   to the historian only. Importing yesterday's export must not raise or clear alarms now, nor show old values on the
-   HMI as current; a row of the last few minutes (a frequent export) still feeds the current value, alarms and HMI;
+   Rows are history, not the present: a sample older than ``SCADA_LIVE_MAX_AGE_S`` (default 300 s; or as far in
+   the future), or older than the last value this driver fed live for its tag, is flagged ``historical`` and goes
+   to the historian only (``scada.runtime.samples.mark_historical``, the rule of every timestamped source).
+   Importing yesterday's export must not raise or clear alarms now, nor show old values on the HMI as current; a
+   row of the last few minutes (a frequent export) still feeds the current value, alarms and HMI;
 4. in one transaction: the ledger row becomes IMPORTED with its counts, and the file's dead letters are written
    (bulk). Then the file is moved to the archive directory and the row becomes ARCHIVED.
 
@@ -57,13 +58,12 @@ from scada.drivers.base import Driver
 from scada.protocols import csv_directories
 from scada.runtime.config import TagConfig
 from scada.runtime.dbthread import db_guarded
-from scada.runtime.samples import BAD, GOOD, UNCERTAIN, Sample
+from scada.runtime.samples import BAD, GOOD, UNCERTAIN, Sample, mark_historical
 
 log = logging.getLogger("scada.csv")
 
 SOURCE = "csv"
 PUBLISH_BATCH = 5000
-LIVE_MAX_AGE_S = 300.0  # default of settings.SCADA_CSV_LIVE_MAX_AGE_S: older rows go to the historian only
 FUTURE_S = 86400.0  # a row more than a day ahead of the gateway's clock is refused
 HEADER_UNIT = re.compile(r"^(?P<name>.*?)\s*[\[(]\s*(?P<unit>[^\[\]()]+?)\s*[\])]$")
 QUALITIES = {"": GOOD, "good": GOOD, "0": GOOD, "g": GOOD, "uncertain": UNCERTAIN, "1": UNCERTAIN, "u": UNCERTAIN,
@@ -391,20 +391,6 @@ def new_samples(parsed: Parsed, stored: dict, names: dict[int, str]) -> tuple[li
     return fresh, same
 
 
-def mark_historical(samples: list[Sample], now: float, max_age: float, newest_live: dict[int, float]) -> int:
-    """Flag ``historical`` the samples (sorted by time) that must not feed the current values, alarms and HMI: more
-    than ``max_age`` seconds from ``now``, or not newer than the tag's last live value (``newest_live``, updated:
-    an older file processed after a newer one never moves a current value back). Returns how many stay live."""
-    live = 0
-    for s in samples:
-        if abs(now - s.ts) <= max_age and s.ts > newest_live.get(s.key, -math.inf):
-            newest_live[s.key] = s.ts
-            live += 1
-        else:
-            s.historical = True
-    return live
-
-
 def _tag_units(keys: list[int]) -> dict[int, str]:
     from scada.models import Tag
 
@@ -590,8 +576,7 @@ class CsvDriver(Driver):
             if same:
                 log.info("csv %s: %s: %d samples were already stored (%s)", self.device.name, name, same,
                          "an interrupted import" if action == "reimport" else "overlapping export")
-        max_age = float(getattr(settings, "SCADA_CSV_LIVE_MAX_AGE_S", LIVE_MAX_AGE_S))
-        live = mark_historical(samples, time.time(), max_age, self._newest_live)
+        live = mark_historical(samples, self._newest_live)
         self.stats["samples_live"] += live
         committed = asyncio.get_running_loop().create_future()
 

@@ -22,6 +22,12 @@ owns the client and no lock is shared with a network thread. paho reads a packet
 ``recv`` calls per message); ``_BufferedClient`` serves those reads from one large ``recv``, and the reader drains
 every complete packet in the buffer per wake-up.
 
+Old values are history. A JSON value stamped more than ``SCADA_LIVE_MAX_AGE_S`` from now (a device flushing its
+buffer after an outage), or older than the tag's newest live value, is flagged ``historical``
+(``scada.runtime.samples.mark_historical``): it is stored but does not change the current value, raise or clear an
+alarm, or reach the HMI stream. A value without ``ts`` is stamped with its receive time, so it is always live.
+Sparkplug B metrics are historical only when flagged ``is_historical``.
+
 Malformed payloads, unknown tags and wrong types go to the dead-letter table (source ``mqtt`` or ``sparkplug``, in
 one bulk insert per batch in the gateway's database thread), are counted in ``wellsite_dead_letters`` and are
 acknowledged with the batch; the valid samples of the same message are kept. When the dead letters cannot be written
@@ -59,7 +65,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from scada import historian
 from scada.drivers.base import Driver
-from scada.runtime.samples import BAD, GOOD, STALE, UNCERTAIN, Sample
+from scada.runtime.samples import BAD, GOOD, STALE, UNCERTAIN, Sample, mark_historical
 
 log = logging.getLogger("scada.mqtt")
 
@@ -352,6 +358,7 @@ class MqttDriver(Driver):
         self._dead_retries = 0
         self._dead_retry_at = 0.0
         self._committed: asyncio.Future | None = None
+        self.newest_live: dict[int, float] = {}  # JSON: tag key -> time of the newest value fed live
         self.node = None
         if self.sparkplug:
             from scada.drivers.sparkplug import SparkplugNode
@@ -628,6 +635,10 @@ class MqttDriver(Driver):
             out = per_message[0][1]
         else:
             out = [s for _dup, samples in per_message for s in samples]
+        if self.node is None and out:
+            # JSON values carry the device's own time: a buffer flushed after an outage is history (historian only).
+            # Sparkplug flags that itself (is_historical); its births carry the current state with older timestamps.
+            mark_historical(out, self.newest_live, received)
         if dead or self._dead_pending:
             mids = await self._dead_letters(dead, dead_mids, mids)
         await self.publish(out, on_commit=self._acker(gen, mids) if mids else None)

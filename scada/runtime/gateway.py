@@ -9,9 +9,12 @@ detection, setpoint writes (PENDING WriteCommands -> the device's task -> DONE/F
 every second, historian maintenance (partitions, retention) hourly. All database work runs in one dedicated thread
 (``db_call``) carrying the caller's audit context (channel "gateway").
 
-Historical samples (``Sample.historical``: rows of an exported file, Sparkplug store-and-forward) go to the historian
-only: ``publish`` keeps them out of the current values and the hooks. Quality marks the gateway makes itself (tags Bad
-after a device failure, Stale after silence) go through ``publish_marks``, which never waits on a full queue.
+Historical samples (``Sample.historical``: CSV rows, HTTP ingest points and MQTT JSON values stamped longer ago than
+``SCADA_LIVE_MAX_AGE_S``, Sparkplug store-and-forward) go to the historian only: ``publish`` keeps them out of the
+current values and the hooks. The source flags them (``samples.mark_historical``), not the gateway: an OPC-UA
+subscription's first value or a Sparkplug birth is the current state with the time of its last change. Quality marks
+the gateway makes itself (tags Bad after a device failure, Stale after silence) go through ``publish_marks``, which
+never waits on a full queue.
 
 Extension points (docs/scada.md): ``SAMPLE_HOOKS`` (alarm engine, live publisher), ``scada.drivers.register_driver``
 (new protocols), ``Gateway.publish`` (push drivers and ingest endpoints running inside the gateway).

@@ -33,7 +33,7 @@ def thp(transactional_db, tmp_path, settings):
     from apps.wells.models import Field, Site
     from scada.models import Device, Tag
 
-    settings.SCADA_CSV_LIVE_MAX_AGE_S = 300
+    settings.SCADA_LIVE_MAX_AGE_S = 300
     _wipe_historian()
     inbox = tmp_path / "exports"
     inbox.mkdir()

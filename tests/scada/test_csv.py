@@ -589,11 +589,11 @@ def test_a_dropped_database_session_fails_one_scan_and_the_next_scan_imports(sit
 def test_old_rows_go_to_the_historian_only_and_recent_rows_also_feed_the_live_values(site, dirs, settings):
     """An export's rows are history: importing yesterday's file must not make its values the tags' current values nor
     hand them to the sample hooks (alarm engine, live HMI publisher), as if they had been measured now. A row within
-    SCADA_CSV_LIVE_MAX_AGE_S of now still feeds them, and an older row imported after a newer one never moves the
+    SCADA_LIVE_MAX_AGE_S of now still feeds them, and an older row imported after a newer one never moves the
     current value back. The historian gets every row."""
     from scada.hmi.publisher import LivePublisher
 
-    settings.SCADA_CSV_LIVE_MAX_AGE_S = 300
+    settings.SCADA_LIVE_MAX_AGE_S = 300
     device = make_csv_device(site, dirs)
     level = make_csv_tag(device, "TK9.LVL", "level", unit="m")
     now = time.time()

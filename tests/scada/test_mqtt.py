@@ -220,11 +220,12 @@ def test_broker_restart_marks_tags_bad_and_loses_no_message_published_after_it()
     broker = FixedPortBroker().start()
     device, tags = mqtt_device(broker.url, {"R.PV": "R.PV"}, topic_prefix="restart/test")
     key = tags["R.PV"].key
+    base = int(time.time() * 1000)  # recent: values stamped longer ago than SCADA_LIVE_MAX_AGE_S are not current
     gw = GatewayThread(reconnect_max=0.3).start()
     try:
         wait_for(lambda: gw.connected(device), what="connected")
         pub = Publisher(broker.url)
-        pub.sync([pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": 1.0, "ts": 1767225600000}))])
+        pub.sync([pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": 1.0, "ts": base}))])
         pub.close()
         wait_for(lambda: gw.current(tags["R.PV"]) and gw.current(tags["R.PV"])[:2] == (1.0, GOOD))
         broker.stop()
@@ -233,7 +234,7 @@ def test_broker_restart_marks_tags_bad_and_loses_no_message_published_after_it()
         broker = FixedPortBroker().start()  # same port, empty (persistence off): the session is recreated
         wait_for(lambda: gw.connected(device), what="reconnected", timeout=30)
         pub = Publisher(broker.url)
-        infos = [pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": float(i), "ts": 1767225601000 + i}))
+        infos = [pub.send("restart/test/x", orjson.dumps({"tag": "R.PV", "value": float(i), "ts": base + 1000 + i}))
                  for i in range(2, 202)]
         pub.sync(infos)
         pub.close()
@@ -316,9 +317,10 @@ def test_reconnect_with_the_database_down_gives_up_the_commit_wait_retries_and_r
     settings.MQTT_COMMIT_WAIT_S = 0.5
     device, tags = mqtt_device(mqtt_url, {"S.PV": "S.PV"}, topic_prefix="settle/test")
     key = tags["S.PV"].key
+    base = int(time.time() * 1000)  # recent: values stamped longer ago than SCADA_LIVE_MAX_AGE_S are not current
 
     def message(i):
-        return orjson.dumps({"tag": "S.PV", "value": float(i), "ts": 1767225600000 + i})
+        return orjson.dumps({"tag": "S.PV", "value": float(i), "ts": base + i})
 
     gw = GatewayThread(reconnect_max=0.3).start()
     pub = Publisher(mqtt_url)
