@@ -8,6 +8,7 @@ beyond registering the series once):
     metrics.count_samples("modbus", 125)                               # drivers / historian, samples accepted
     metrics.count_dead_letter("mqtt")                                  # a message parked in the dead-letter store
     metrics.set_queue_depth(n)                                         # gateway, each tick
+    metrics.count_gateway_dropped("repeated_mark", 3)                  # gateway, samples not queued (by reason)
     metrics.set_device_state("RTU-01", connected=True)                 # drivers, on (dis)connect
     metrics.set_active_alarms({"urgent": 1, "high": 3})                # alarm engine, on each state change
     metrics.set_sync_backlog(pending=42, oldest_age_seconds=180.0)     # sync forwarder, each cycle
@@ -53,6 +54,11 @@ QUEUE_DEPTH = Gauge("wellsite_gateway_queue_depth", "Samples waiting in the gate
 DEVICE_CONNECTED = Gauge(
     "wellsite_device_connected", "1 when the gateway is connected to the device", ["device"], multiprocess_mode="max"
 )
+GATEWAY_DROPPED = Counter("wellsite_gateway_samples_dropped",
+                          "Samples the gateway did not queue for the historian, by reason", ["reason"])
+GATEWAY_DROP_REASONS = ("repeated_mark",)  # a quality mark repeating the tag's previous one, on a full queue
+for _reason in GATEWAY_DROP_REASONS:
+    GATEWAY_DROPPED.labels(reason=_reason)  # listed at 0 from start-up: a scrape can tell "none yet" from "unknown"
 ALARMS_ACTIVE = Gauge("wellsite_alarms_active", "Active alarms by priority", ["priority"], multiprocess_mode="max")
 SYNC_BACKLOG = Gauge("wellsite_sync_backlog", "Outbox events not yet acknowledged by the hub",
                      multiprocess_mode="max")
@@ -64,7 +70,7 @@ BACKUP_LAST = Gauge("wellsite_backup_last_success_timestamp_seconds", "Unix time
                     multiprocess_mode="max")
 
 SERIES = (HTTP_REQUESTS, HTTP_LATENCY, HISTORIAN_WRITE, HISTORIAN_BATCH, SAMPLES, DEAD_LETTERS, QUEUE_DEPTH,
-          DEVICE_CONNECTED, ALARMS_ACTIVE, SYNC_BACKLOG, SYNC_OLDEST_AGE, BACKUP_AGE, BACKUP_LAST)
+          GATEWAY_DROPPED, DEVICE_CONNECTED, ALARMS_ACTIVE, SYNC_BACKLOG, SYNC_OLDEST_AGE, BACKUP_AGE, BACKUP_LAST)
 
 _hooks: list[Callable[[], None]] = []
 
@@ -80,6 +86,10 @@ def count_samples(protocol: str, count: int = 1) -> None:
 
 def count_dead_letter(source: str, count: int = 1) -> None:
     DEAD_LETTERS.labels(source=source).inc(count)
+
+
+def count_gateway_dropped(reason: str, count: int = 1) -> None:
+    GATEWAY_DROPPED.labels(reason=reason).inc(count)
 
 
 def set_queue_depth(depth: int) -> None:

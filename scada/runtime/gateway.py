@@ -54,7 +54,6 @@ log = logging.getLogger("scada.gateway")
 SAMPLE_HOOKS: list[Callable] = []
 
 _historical = operator.attrgetter("historical")
-_dropped_counter = None
 
 
 def add_sample_hook(hook: Callable) -> Callable:
@@ -74,17 +73,12 @@ class Stats:
 
 
 def count_dropped(reason: str, n: int) -> None:
-    """``wellsite_gateway_samples_dropped_total{reason}``: samples the gateway did not queue for the historian."""
-    global _dropped_counter
+    """``wellsite_gateway_samples_dropped_total{reason}`` (declared in apps.ops.metrics): samples the gateway did not
+    queue for the historian."""
     try:
-        from apps.ops import metrics  # noqa: F401  (first: creates PROMETHEUS_MULTIPROC_DIR when it is set)
+        from apps.ops import metrics
 
-        if _dropped_counter is None:
-            from prometheus_client import Counter
-
-            _dropped_counter = Counter("wellsite_gateway_samples_dropped",
-                                       "Samples the gateway did not queue for the historian, by reason", ["reason"])
-        _dropped_counter.labels(reason=reason).inc(n)
+        metrics.count_gateway_dropped(reason, n)
     except Exception:  # noqa: BLE001  (metrics are best effort)
         log.debug("dropped samples metric", exc_info=True)
 

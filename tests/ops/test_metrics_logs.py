@@ -7,6 +7,10 @@ import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -23,6 +27,7 @@ SERIES = [
     "wellsite_samples_ingested_total",
     "wellsite_dead_letters_total",
     "wellsite_gateway_queue_depth",
+    "wellsite_gateway_samples_dropped_total",
     "wellsite_device_connected",
     "wellsite_alarms_active",
     "wellsite_sync_backlog",
@@ -84,6 +89,40 @@ def test_metrics_exposes_the_named_series(personas, scada_user, tmp_path, settin
     assert 'wellsite_alarms_active{priority="high"} 3.0' in text
     assert "wellsite_gateway_queue_depth 42.0" in text
     assert "wellsite_backup_age_seconds -1.0" in text  # no backup yet in this VAR_DIR
+
+
+def test_a_fresh_process_lists_the_gateway_drop_counter_at_zero(db, tmp_path):
+    """wellsite_gateway_samples_dropped_total{reason="repeated_mark"} is on /metrics from start-up, at 0, before any
+    drop: declared with the other series (it used to be created at the first drop, so an alert on it saw no series
+    until then). A fresh process, as this test process may have counted drops in other tests."""
+    from django.db import connection
+
+    conn = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "PYTEST", "PROMETHEUS"))}
+    env.update({"DEBUG": "1", "TESTING": "0", "VAR_DIR": str(tmp_path), "OPS_METRICS_NETWORKS": "127.0.0.1/32",
+                "DATABASE_URL": f"postgres://{conn['USER']}@{conn['HOST']}:{conn['PORT']}/{conn['NAME']}"})
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'erp.settings'; django.setup()\n"
+            "from django.test.utils import setup_test_environment; setup_test_environment()\n"
+            "from django.test import Client\n"
+            "response = Client(REMOTE_ADDR='127.0.0.1').get('/metrics'); print(response.status_code)\n"
+            "print(response.content.decode())")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    status, _, text = result.stdout.partition("\n")
+    assert status == "200", result.stdout
+    assert 'wellsite_gateway_samples_dropped_total{reason="repeated_mark"} 0.0' in text.splitlines()
+
+
+def test_the_gateway_counts_drops_in_the_declared_series(personas, scada_user):
+    from prometheus_client import REGISTRY
+
+    from scada.runtime.gateway import count_dropped
+
+    before = REGISTRY.get_sample_value("wellsite_gateway_samples_dropped_total", {"reason": "repeated_mark"})
+    count_dropped("repeated_mark", 3)
+    text = Client().get("/metrics", HTTP_AUTHORIZATION=basic(scada_user.username, "scada-scrape-pass-1")).content
+    assert f'wellsite_gateway_samples_dropped_total{{reason="repeated_mark"}} {before + 3}' in text.decode()
 
 
 def test_backup_age_follows_the_last_backup(personas, scada_user, tmp_path, settings):
