@@ -136,6 +136,10 @@ def main():
                         "flight per forwarder); 0: one batch at a time")
     parser.add_argument("--depth", type=int, default=None, help="SYNC_PIPELINE_DEPTH (default: the setting's)")
     parser.add_argument("--no-telemetry", action="store_true")
+    parser.add_argument("--pg-memory", default=None, metavar="SIZE",
+                        help="size the throw-away PostgreSQL's memory as the deployment's TimescaleDB image "
+                             "(timescaledb-tune) does for a box with this much RAM, e.g. 8GB; default: the tests' "
+                             "128MB shared_buffers")
     parser.add_argument("--profile-batches", type=int, default=10, help="batches profiled per statement (0: none)")
     parser.add_argument("--profile-worker", nargs=3, metavar=("EDGE_URL", "SCRATCH_URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,7 +156,10 @@ def main():
     server = None
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        server = PostgresServer().start()
+        server = PostgresServer()
+        if args.pg_memory:
+            server.config = {**server.config, **tuned_memory(args.pg_memory)}
+        server.start()
         url = server.url()
     cfg = dj_database_url.parse(url)
     admin = url.rsplit("/", 1)[0] + "/postgres"
@@ -168,6 +175,9 @@ def main():
             for name in (edge_db, hub_db, scratch_db, profile_db):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{edge_db}"')
+            shown = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                     for name in ("shared_buffers", "max_wal_size", "fsync", "synchronous_commit")}
+        print("PostgreSQL: " + ", ".join(f"{k} {v}" for k, v in shown.items()), flush=True)
         print(f"migrating the edge database ({cfg['HOST']}:{cfg['PORT']}) ...", flush=True)
         edge_env = base_env(DATABASE_URL=edge_url, EDGE_ROLE="edge")
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True, env=edge_env)
@@ -247,6 +257,17 @@ def main():
             hub.stop()
         if server is not None:
             server.stop()
+
+
+def tuned_memory(size: str) -> dict:
+    """PostgreSQL's memory settings for a box with ``size`` of RAM as timescaledb-tune sets them when the deployment's
+    TimescaleDB container initialises (docker-compose.yml: TS_TUNE_MEMORY): shared_buffers a quarter, the planner's
+    cache three quarters, 1/16 for maintenance (at most 2 GB), WAL buffers 16 MB, and checkpoints spread out."""
+    units = {"MB": 1, "GB": 1024}
+    mb = int(float(size[:-2]) * units[size[-2:].upper()])
+    return {"shared_buffers": f"{mb // 4}MB", "effective_cache_size": f"{mb * 3 // 4}MB",
+            "maintenance_work_mem": f"{min(mb // 16, 2048)}MB", "wal_buffers": "16MB",
+            "checkpoint_completion_target": "0.9", "min_wal_size": "512MB", "max_wal_size": "1GB"}
 
 
 def postmaster_pid(dsn: str) -> int | None:

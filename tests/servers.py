@@ -179,6 +179,10 @@ class PostgresServer(ManagedServer):
 
     name = "postgres"
     user = "wellsite"
+    # Server settings (-c name=value): a throw-away cluster, durability off. A copy with changes sizes it otherwise
+    # (bench/sync_drain.py --site-box: memory as the deployment's TimescaleDB image tunes it).
+    config = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "100",
+              "shared_buffers": "128MB"}
 
     def _cmd(self, args: list[str]) -> list[str]:
         if os.geteuid() == 0:
@@ -204,8 +208,7 @@ class PostgresServer(ManagedServer):
             self._cmd([
                 postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.tmp),
                 "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=100", "-c", "shared_buffers=128MB",
+                *(arg for name, value in self.config.items() for arg in ("-c", f"{name}={value}")),
             ]),
             stdout=subprocess.DEVNULL, stderr=open(log, "wb"),
         )
