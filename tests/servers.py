@@ -180,7 +180,7 @@ class PostgresServer(ManagedServer):
     name = "postgres"
     user = "wellsite"
     # Server settings (-c name=value): a throw-away cluster, durability off. A copy with changes sizes it otherwise
-    # (bench/sync_drain.py --site-box: memory as the deployment's TimescaleDB image tunes it).
+    # (bench/sync_drain.py --pg-memory: memory as the deployment's TimescaleDB image tunes it).
     config = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "100",
               "shared_buffers": "128MB"}
 
