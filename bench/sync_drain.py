@@ -28,6 +28,7 @@ Prints, in one run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -402,6 +403,28 @@ def profile_worker(edge_dsn: str, scratch_dsn: str, batches: int, size: int) -> 
             timings.setdefault("COPY sync_receivedevent", []).append(time.perf_counter() - t0)
 
     services._record_receipts = timed_receipts
+    real_bound = services._bound_cursor
+
+    class TimedCursor:  # services._bound_cursor's statements bypass Django's cursor (and execute_wrapper)
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def execute(self, sql, params=None, **kw):
+            t0 = time.perf_counter()
+            try:
+                return self.cursor.execute(sql, params, **kw)
+            finally:
+                timings.setdefault(_kind(sql), []).append(time.perf_counter() - t0)
+
+        def __getattr__(self, name):
+            return getattr(self.cursor, name)
+
+    @contextlib.contextmanager
+    def timed_bound():
+        with real_bound() as cursor:
+            yield TimedCursor(cursor)
+
+    services._bound_cursor = timed_bound
     with psycopg.connect(edge_dsn) as src:
         for b in range(batches):
             rows = src.execute(select, [None, size, b * size]).fetchall()
