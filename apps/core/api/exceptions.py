@@ -2,11 +2,16 @@
 
     {"error": "<code>", "message": "<human text>", "details": [{"field": "...", "error": "..."}]}
 
+plus, for some codes, fields a client acts on: ``retry_after_seconds`` on a 429 from a throttle (also in the
+``Retry-After`` header), and whatever an exception lists in its ``envelope_extra`` dict (``max_bytes`` on a 413).
+
 Nested validation errors are flattened to dotted field paths (``data_points.3.value``); errors that belong to no
 field use ``non_field_errors``.
 """
 
 from __future__ import annotations
+
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -98,11 +103,14 @@ def exception_handler(exc, context):
         code = code or getattr(exc, "default_code", "error")
         if code in ("not_authenticated", "authentication_failed") and "token" in message.lower():
             code = "invalid_token"
-    if isinstance(exc, exceptions.Throttled) and exc.wait:
-        response["Retry-After"] = str(int(exc.wait))
+    extra = dict(getattr(exc, "envelope_extra", None) or {})  # structured facts of the error, next to its code
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        retry_after = max(1, math.ceil(exc.wait))
+        response["Retry-After"] = str(retry_after)
+        extra["retry_after_seconds"] = retry_after
     if isinstance(exc, exceptions.PermissionDenied) and request is not None:
         _audit_denial(request, message)
-    response.data = envelope(code, message, details)
+    response.data = {**envelope(code, message, details), **extra}
     return response
 
 
