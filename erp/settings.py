@@ -455,3 +455,10 @@ PRODUCTION_STD_PRESSURE_KPA = _ops_env_float("PRODUCTION_STD_PRESSURE_KPA", 101.
 # --- SCADA ingest (HTTP) and dead letters -------------------------------------------------------------------------
 INGEST_TENANT_ID = env_str("INGEST_TENANT_ID", EDGE_ID)  # the tenant_id third-party pushes must carry
 DEAD_LETTER_MAX_BYTES = env_int("DEAD_LETTER_MAX_BYTES", 4096, minimum=256)
+# POST /api/v1/ingest/realtime: a body above INGEST_MAX_BODY_BYTES answers 413 payload_too_large (this endpoint reads
+# its body itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE of 2.5 MB does not apply to it); more than
+# INGEST_RATE_PER_MINUTE requests in a sliding minute from one client (user, else address) answer 429
+# rate_limit_exceeded. The counts live in the default cache: Redis when REDIS_URL is set (shared by every web
+# process), else per process.
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+INGEST_RATE_PER_MINUTE = env_int("INGEST_RATE_PER_MINUTE", 100, minimum=1)

@@ -2,6 +2,8 @@
 and the gateway driver that publishes the buffered points."""
 
 import asyncio
+import json
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +143,167 @@ def test_gateway_driver_publishes_buffered_points_once(ingest_tags, api_for):
     assert sorted(round(s.value, 1) for s in published) == [100.0, 103.4]
     assert all(s.key == ingest_tags["thp"].key for s in published)
     assert not IngestBuffer.objects.exists()  # taken once: a second run publishes nothing
+
+
+# --- limits: body size (413) and request rate (429) ---------------------------------------------------------------
+
+def padded_body(size: int, points=None) -> bytes:
+    """A valid JSON body of exactly ``size`` bytes: one point (or ``points``) and JSON whitespace before the last
+    brace (the schema caps every string, and a request carries at most 1000 points)."""
+    raw = json.dumps(body(*(points or [point()]))).encode()
+    padded = raw[:-1] + b" " * (size - len(raw)) + b"}"
+    assert len(padded) == size
+    return padded
+
+
+def test_limits_default_to_10_mib_and_100_requests_a_minute():
+    from erp.settings import INGEST_MAX_BODY_BYTES, INGEST_RATE_PER_MINUTE
+
+    assert INGEST_MAX_BODY_BYTES == 10 * 1024 * 1024
+    assert INGEST_RATE_PER_MINUTE == 100
+
+
+def test_body_over_the_limit_is_413_with_the_limit(ingest_tags, api_for, settings):
+    settings.INGEST_MAX_BODY_BYTES = 4096
+    client = api_for("scada")
+    assert client.post(URL, padded_body(4096), content_type="application/json").status_code == 200
+    response = client.post(URL, padded_body(4097), content_type="application/json")
+    assert response.status_code == 413, response.content
+    answer = response.json()
+    assert answer["error"] == "payload_too_large" and answer["max_bytes"] == 4096
+    assert "4,097 bytes" in answer["message"] and answer["details"] == []
+    assert IngestBuffer.objects.count() == 1  # only the first request's point
+    assert IngestionRecord.objects.count() == 1
+
+
+def test_body_above_djangos_upload_limit_is_processed_when_under_ours(ingest_tags, api_for, settings):
+    # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a bare 400 when they go through
+    # request.body, as DRF's JSONParser does: this endpoint takes up to INGEST_MAX_BODY_BYTES (10 MiB).
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 9_000_000 < settings.INGEST_MAX_BODY_BYTES == 10 * 1024 * 1024
+    raw = padded_body(9_000_000, [point(value=1000.0 + i / 10) for i in range(1000)])
+    response = api_for("scada").post(URL, raw, content_type="application/json")
+    assert response.status_code == 200, response.content[:500]
+    assert response.json()["accepted_count"] == 1000
+    assert IngestBuffer.objects.count() == 1000
+
+
+def test_only_json_bodies_are_read(ingest_tags, api_for):
+    response = api_for("scada").post(URL, "tenant_id=edge-01", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.json()["error"] == "unsupported_media_type"
+    bad = api_for("scada").post(URL, b'{"tenant_id": ', content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["error"] == "parse_error"
+
+
+@contextmanager
+def _no_connection_recycling():
+    """What Django's test clients do around a request: the request signals must not close the test's connection
+    (it holds the test's transaction)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def asgi_post_chunked(user, raw: bytes, chunk: int = 1000) -> tuple[int, dict]:
+    """POST through Django's real ASGI handler (what daphne runs) a body sent in chunks without Content-Length."""
+    from asgiref.sync import async_to_sync
+    from django.core.handlers.asgi import ASGIHandler
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    token = str(RefreshToken.for_user(user).access_token)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": URL, "raw_path": URL.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"transfer-encoding", b"chunked"), (b"authorization", f"Bearer {token}".encode())],
+             "client": ("127.0.0.1", 40000), "server": ("testserver", 80)}
+    pieces = [raw[i:i + chunk] for i in range(0, len(raw), chunk)]
+    incoming = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
+    sent = []
+
+    async def receive():
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.Future()  # the client stays connected until the answer is sent
+
+    async def send(message):
+        sent.append(message)
+
+    with _no_connection_recycling():
+        async_to_sync(ASGIHandler())(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(content)
+
+
+def test_chunked_body_without_content_length_is_read_and_bounded(ingest_tags, personas, settings):
+    settings.INGEST_MAX_BODY_BYTES = 4096
+    status, answer = asgi_post_chunked(personas["scada"], padded_body(4000))
+    assert status == 200 and answer["accepted_count"] == 1, answer
+    status, answer = asgi_post_chunked(personas["scada"], padded_body(50_000))
+    assert status == 413 and answer["error"] == "payload_too_large" and answer["max_bytes"] == 4096, answer
+    assert IngestBuffer.objects.count() == 1
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def throttle_cache(request, settings):
+    """The throttle's counts in the local-memory cache (one web process) and in Redis (production: shared)."""
+    if request.param == "redis":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": request.getfixturevalue("redis_url")}}
+    return request.param
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch):
+    """The throttle's clock, moved by the test instead of waiting a minute."""
+    from scada.ingest.api.views import IngestRateThrottle
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(IngestRateThrottle, "timer", staticmethod(lambda: clock[0]))
+    return clock
+
+
+def test_more_than_n_requests_a_minute_per_client_is_429(ingest_tags, api_for, settings, throttle_cache,
+                                                          throttle_clock):
+    settings.INGEST_RATE_PER_MINUTE = 3
+    scada, admin = api_for("scada"), api_for("admin")
+    for _ in range(3):
+        assert scada.post(URL, body(point()), format="json").status_code == 200
+    throttle_clock[0] += 20
+    refused = scada.post(URL, body(point()), format="json")
+    assert refused.status_code == 429, refused.content
+    answer = refused.json()
+    assert answer["error"] == "rate_limit_exceeded"
+    assert answer["retry_after_seconds"] == 40 and refused["Retry-After"] == "40"  # the oldest leaves the window
+    assert answer["message"] == "3 requests/minute limit exceeded. Expected available in 40 seconds."
+    assert answer["details"] == []
+    assert IngestBuffer.objects.count() == 3
+
+    assert admin.post(URL, body(point()), format="json").status_code == 200  # another client has its own count
+
+    throttle_clock[0] += 40  # the first three requests leave the minute
+    assert scada.post(URL, body(point()), format="json").status_code == 200
+    assert IngestBuffer.objects.count() == 5
+
+
+def test_the_ingest_limits_are_in_the_openapi_schema(personas, client):
+    import yaml
+
+    client.force_login(personas["viewer"])
+    spec = yaml.safe_load(client.get("/api/schema/").content)
+    responses = spec["paths"][URL]["post"]["responses"]
+    assert {"200", "400", "403", "413", "429"} <= set(responses)
+
+    def fields(code):
+        ref = responses[code]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        return set(spec["components"]["schemas"][ref]["properties"])
+
+    assert fields("413") == {"error", "message", "details", "max_bytes"}
+    assert fields("429") == {"error", "message", "details", "retry_after_seconds"}
+    assert "Retry-After" in responses["429"]["headers"]

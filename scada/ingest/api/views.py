@@ -1,7 +1,13 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+import io
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from scada.ingest import services
@@ -22,6 +28,72 @@ class IngestResultSerializer(serializers.Serializer):
     rejected = serializers.ListField(child=serializers.DictField())
 
 
+class PayloadTooLarge(exceptions.APIException):
+    """413 ``payload_too_large`` with ``max_bytes`` in the error envelope."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self, limit: int, size: int | None = None):
+        said = f"The body is {size:,} bytes" if size is not None else f"The body is over {limit:,} bytes"
+        super().__init__(f"{said}; this endpoint takes at most {limit:,} bytes (INGEST_MAX_BODY_BYTES). "
+                         f"Send fewer data points per request.")
+        self.envelope_extra = {"max_bytes": limit}
+
+
+class IngestRateThrottle(SimpleRateThrottle):
+    """INGEST_RATE_PER_MINUTE requests in any sliding minute per client: the authenticated user (the scada service
+    account), else the address (REMOTE_ADDR, which daphne's --proxy-headers already takes from X-Forwarded-For; the
+    header itself is not trusted). DRF keeps each client's request times in the default cache, so the limit is shared
+    by every web process when the cache is Redis (REDIS_URL) and counted per process with the local-memory cache.
+    Its read-then-write of the list is not atomic: two simultaneous requests of one client may count as one."""
+
+    scope = "ingest"
+
+    def get_rate(self):
+        return f"{settings.INGEST_RATE_PER_MINUTE}/min"
+
+    def get_ident(self, request):
+        return request.META.get("REMOTE_ADDR") or "unknown"
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            ident = f"user:{user.pk}"
+        else:
+            ident = f"addr:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def read_json_body(request):
+    """The parsed JSON body, refusing more than INGEST_MAX_BODY_BYTES with 413: a declared Content-Length over the
+    limit before reading anything, and a body without one (chunked) by reading at most one byte past the limit.
+
+    The view reads its body itself because DRF's JSONParser goes through ``HttpRequest.body``, which refuses anything
+    over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a bare 400 page, and which DRF skips altogether when there
+    is no Content-Length. Parsing is still DRF's JSONParser (same charset handling, NaN refused, same parse_error)."""
+    limit = settings.INGEST_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("The Content-Length header is not a number.") from None
+    if declared > limit:
+        raise PayloadTooLarge(limit, declared)
+    raw = request._request.read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLarge(limit)
+    if not raw:
+        return {}  # as DRF: an empty body is an empty object, and the schema names what is missing
+    parser = request.negotiator.select_parser(request, request.parsers)
+    if parser is None:
+        raise exceptions.UnsupportedMediaType(request.content_type or "(none)")
+    return parser.parse(io.BytesIO(raw), request.content_type, request.parser_context)
+
+
+_ERROR_FIELDS = {"error": serializers.CharField(), "message": serializers.CharField(),
+                 "details": serializers.ListField(child=serializers.DictField())}
+
+
 class RealtimeIngestView(APIView):
     """Third-party systems push telemetry: ``{"tenant_id", "data_points": [{"well_id", "timestamp",
     "parameter_name", "value", "unit", "quality_code"?, "source"?}]}`` (1-1000 points). Each point is mapped to the
@@ -31,13 +103,31 @@ class RealtimeIngestView(APIView):
 
     rbac_model = IngestBuffer
     rbac_action = "add"
+    parser_classes = [JSONParser]  # negotiation only: read_json_body reads and bounds the body
+    throttle_classes = [IngestRateThrottle]
+
+    def throttled(self, request, wait):
+        # DRF appends "Expected available in N seconds."; the envelope adds retry_after_seconds.
+        raise exceptions.Throttled(wait, detail=f"{settings.INGEST_RATE_PER_MINUTE} requests/minute limit exceeded.")
 
     @extend_schema(request={"application/json": OPENAPI_SCHEMA}, responses={
-        200: IngestResultSerializer, 400: OpenApiResponse(description="validation_error (schema)"),
-        403: OpenApiResponse(description="permission_denied (role or tenant)")})
+        200: IngestResultSerializer, 400: OpenApiResponse(description="validation_error (schema), parse_error"),
+        403: OpenApiResponse(description="permission_denied (role or tenant)"),
+        413: OpenApiResponse(
+            inline_serializer("IngestPayloadTooLarge", {**_ERROR_FIELDS, "max_bytes": serializers.IntegerField()}),
+            description="payload_too_large: the body is over INGEST_MAX_BODY_BYTES (10 MiB); max_bytes is the limit"),
+        415: OpenApiResponse(description="unsupported_media_type: send Content-Type: application/json"),
+        429: OpenApiResponse(
+            inline_serializer("IngestRateLimited",
+                              {**_ERROR_FIELDS, "retry_after_seconds": serializers.IntegerField(min_value=1)}),
+            description="rate_limit_exceeded: more than INGEST_RATE_PER_MINUTE (100) requests in a minute from "
+                        "this client; retry_after_seconds (and the Retry-After header) say when to retry")},
+        parameters=[OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
+                                     description="Seconds until the client may send again.")])
     def post(self, request):
+        data = read_json_body(request)
         try:
-            result = services.ingest(request.data, request.user)
+            result = services.ingest(data, request.user)
         except services.SchemaError as exc:
             error = ValidationError()
             error.detail = {d["field"]: [d["error"]] for d in exc.details}
