@@ -29,6 +29,12 @@ class SchemaError(Exception):
         super().__init__("The payload does not match the ingest schema.")
 
 
+class TenantMismatch(PermissionDenied):
+    """403 with the reference contract's code ``tenant_mismatch`` (the error envelope takes ``envelope_code``)."""
+
+    envelope_code = "tenant_mismatch"
+
+
 def tenant_id() -> str:
     return getattr(settings, "INGEST_TENANT_ID", "") or settings.EDGE_ID
 
@@ -59,7 +65,7 @@ def ingest(payload, user) -> dict:
     if errors:
         raise SchemaError(errors)
     if payload["tenant_id"] != tenant_id():
-        raise PermissionDenied("Token tenant_id does not match request tenant_id.")
+        raise TenantMismatch("Token tenant_id does not match request tenant_id.")
     points = payload["data_points"]
     index = _tag_index(user, points)
     now = timezone.now()

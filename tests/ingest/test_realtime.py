@@ -99,6 +99,7 @@ def test_schema_errors_name_the_field(ingest_tags, api_for):
 def test_tenant_must_match(ingest_tags, api_for):
     response = api_for("scada").post(URL, body(point(), tenant="someone-else"), format="json")
     assert response.status_code == 403
+    assert response.json()["error"] == "tenant_mismatch"
     assert response.json()["message"] == "Token tenant_id does not match request tenant_id."
     with override_settings(INGEST_TENANT_ID="operator_uk"):
         assert api_for("scada").post(URL, body(point(), tenant="operator_uk"), format="json").status_code == 200

@@ -76,7 +76,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
+        code = getattr(exc, "envelope_code", None)  # a service's own, more precise code (e.g. tenant_mismatch)
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
+        exc.envelope_code = code
 
     response = drf_exception_handler(exc, context)
     if response is None:
