@@ -570,6 +570,11 @@ def apply_events(raw_events: list, origin: str, *, role: str | None = None, befo
         by_type: dict[str, set[str]] = defaultdict(set)
         for ev in fresh:
             by_type[ev.label].add(ev.aggregate_id)
+        for label in [label for label in by_type if registry.spec_for(label).append_only]:
+            # An append-only record gets a version row only from a delete (step 4), which hardly ever happens: one
+            # probe of the key's prefix instead of looking up every id of the batch.
+            if not AggregateVersion.objects.filter(aggregate_type=label).exists():
+                del by_type[label]
         versions: dict[tuple, tuple[str, int]] = {}
         for label, agg_ids in by_type.items():
             for chunk in _chunks(agg_ids, 20000):

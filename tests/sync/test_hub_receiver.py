@@ -352,3 +352,18 @@ def test_append_only_record_whose_target_comes_in_the_same_batch_is_applied_unde
     assert AuditEvent.objects.filter(pk=audit["id"]).exists()
     # The rejected one is not received: once its site exists it is accepted when sent again.
     assert ReceivedEvent.objects.filter(edge_id="edge-pre2").count() == 4
+
+
+def test_an_older_event_of_a_deleted_append_only_record_is_stale(hub, world):
+    """Append-only records have no version row, so their look-up is skipped, unless a delete gave one: then an
+    older upsert arriving late (a re-sent batch) is stale and does not bring the row back."""
+    from scada.alarms.models import AlarmJournal
+
+    token = credential("edge-del")
+    entry = _journal(world.site_a.pk)
+    assert statuses(push(hub, token, [event("alarms.alarmjournal", entry, sequence=1)])) == ["accepted"]
+    gone = event("alarms.alarmjournal", {}, sequence=5, op="delete", aggregate_id=entry["id"])
+    assert statuses(push(hub, token, [gone])) == ["accepted"]
+    late = event("alarms.alarmjournal", entry, sequence=3)
+    assert statuses(push(hub, token, [late, event("core.auditevent", _audit(), sequence=6)])) == ["stale", "accepted"]
+    assert not AlarmJournal.objects.filter(pk=entry["id"]).exists()
