@@ -6,8 +6,9 @@ of historian telemetry at the demo site's rate.
 
 Two databases in one PostgreSQL cluster (DATABASE_URL's server if it is postgres://, else a throw-away server started
 like the tests do: fsync and synchronous_commit off): the edge's, migrated, and the hub's, copied from it. The
-backlog is generated in SQL (half well updates spread over 10,000 wells, half audit rows; event and audit ids
-time-ordered UUIDs as the product makes them); the hub is ``daphne`` with
+backlog is generated in SQL (``--mix rename``, the default: half well renames spread over 5,000 wells, half audit rows;
+``--mix site``: half audit rows, a quarter alarm-journal entries, a quarter well status changes; event, audit and
+journal ids time-ordered UUIDs as the product makes them); the hub is ``daphne`` with
 EDGE_ROLE=hub; the forwarders are ``manage.py run_sync --once`` processes.
 
 Prints, in one run:
@@ -55,28 +56,57 @@ SELECT '00000000-0000-4000-8000-00000000c001', now(), now(), id, 'SBENCH', 'Benc
 UUID7 = """(lpad(to_hex(t0.ms + i / 50), 12, '0') || '7' || lpad(to_hex((i %% 50) * 81), 3, '0')
            || to_hex(8 + floor(random() * 4)::int) || substr(md5(random()::text), 1, 15))::uuid"""
 
-BACKLOG = """
-INSERT INTO sync_outboxevent (event_id, edge_id, aggregate_type, aggregate_id, op, payload, created_at, state,
-                              attempts, last_error)
-SELECT """ + UUID7 + """, %(edge)s,
-       CASE WHEN i %% 2 = 0 THEN 'core.auditevent' ELSE 'wells.well' END,
-       CASE WHEN i %% 2 = 0 THEN a.id::text ELSE w.id::text END,
-       'upsert',
-       CASE WHEN i %% 2 = 0 THEN jsonb_build_object(
+AUDIT_PAYLOAD = """jsonb_build_object(
               'id', a.id, 'at', now(), 'actor_name', 'bench', 'channel', 'system', 'ip', NULL, 'request_id', '',
               'action', 'update', 'object_type', 'wells.well', 'object_id', w.id, 'object_repr', 'W' || (i %% 10000),
               'changes', jsonb_build_object('name', jsonb_build_array(NULL, 'v' || i)), 'message', '',
-              'field_code', 'FBENCH', 'site_code', 'SBENCH')
+              'field_code', 'FBENCH', 'site_code', 'SBENCH')"""
+
+# Two backlogs (--mix). "rename" (the default, the worst case for the hub): every other event an audit row, the others
+# updates of 5,000 wells that rename the well each time (a non-HOT update rewriting all nine of its indexes).
+# "site": what an outage at a site leaves (every business change comes with its audit row, alarm transitions are
+# journalled): half audit rows, a quarter alarm-journal entries, a quarter well status changes (2,500 wells, name
+# and UWI kept).
+BACKLOG_SELECT = {
+    "rename": """
+       CASE WHEN i %% 2 = 0 THEN 'core.auditevent' ELSE 'wells.well' END,
+       CASE WHEN i %% 2 = 0 THEN a.id::text ELSE w.id::text END,
+       'upsert',
+       CASE WHEN i %% 2 = 0 THEN """ + AUDIT_PAYLOAD + """
             ELSE jsonb_build_object(
               'id', w.id, 'site_id', '00000000-0000-4000-8000-00000000c001', 'name', 'BW' || (i %% 10000) || '~' || i,
               'uwi', 'BUWI-' || (i %% 10000), 'created_at', now(), 'updated_at', now())
-       END,
+       END,""",
+    "site": """
+       CASE i %% 4 WHEN 1 THEN 'alarms.alarmjournal' WHEN 3 THEN 'wells.well' ELSE 'core.auditevent' END,
+       CASE WHEN i %% 4 = 3 THEN w.id::text ELSE a.id::text END,
+       'upsert',
+       CASE i %% 4 WHEN 1 THEN jsonb_build_object(
+              'id', a.id, 'site_id', '00000000-0000-4000-8000-00000000c001', 'tag_name', 'W' || (i %% 10000) || '.THP',
+              'kind', 'HH', 'at', now(), 'event', (ARRAY['raise', 'ack', 'clear'])[1 + (i / 4) %% 3],
+              'from_state', 'NORMAL', 'to_state', 'UNACKED', 'value', 91.5, 'occurrence', i, 'actor_name', 'system',
+              'comment', '')
+            WHEN 3 THEN jsonb_build_object(
+              'id', w.id, 'site_id', '00000000-0000-4000-8000-00000000c001', 'name', 'BW' || (i %% 10000),
+              'uwi', 'BUWI-' || (i %% 10000), 'status', (ARRAY['producing', 'shut_in'])[1 + (i / 10000) %% 2],
+              'created_at', now(), 'updated_at', now())
+            ELSE """ + AUDIT_PAYLOAD + """
+       END,""",
+}
+
+
+def backlog_sql(mix: str) -> str:
+    return """
+INSERT INTO sync_outboxevent (event_id, edge_id, aggregate_type, aggregate_id, op, payload, created_at, state,
+                              attempts, last_error)
+SELECT """ + UUID7 + """, %(edge)s,""" + BACKLOG_SELECT[mix] + """
        now(), 'pending', 0, ''
 FROM generate_series(1, %(n)s) AS i
 CROSS JOIN (SELECT floor(extract(epoch FROM now()) * 1000)::bigint - %(n)s / 50 AS ms) t0
 CROSS JOIN LATERAL (SELECT """ + UUID7 + """ AS id WHERE i = i) a
 CROSS JOIN LATERAL (SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i %% 10000), 12, '0'))::uuid AS id) w;
 """
+
 
 SEED_TAGS = """
 from apps.wells.models import Field, Site
@@ -137,6 +167,9 @@ def main():
                         "flight per forwarder); 0: one batch at a time")
     parser.add_argument("--depth", type=int, default=None, help="SYNC_PIPELINE_DEPTH (default: the setting's)")
     parser.add_argument("--no-telemetry", action="store_true")
+    parser.add_argument("--mix", choices=sorted(BACKLOG_SELECT), default="rename",
+                        help="the backlog: rename (half well renames, half audit rows: the hub's worst case) or site "
+                             "(half audit rows, a quarter alarm-journal entries, a quarter well status changes)")
     parser.add_argument("--pg-memory", default=None, metavar="SIZE",
                         help="size the throw-away PostgreSQL's memory as the deployment's TimescaleDB image "
                              "(timescaledb-tune) does for a box with this much RAM, e.g. 8GB; default: the tests' "
@@ -192,7 +225,7 @@ def main():
         t0 = time.perf_counter()
         with psycopg.connect(pg(edge_url), autocommit=True) as conn:
             conn.execute(GENERATE)
-            conn.execute(BACKLOG, {"n": args.events, "edge": "edge-bench"})
+            conn.execute(backlog_sql(args.mix), {"n": args.events, "edge": "edge-bench"})
             conn.execute("ANALYZE sync_outboxevent")
             total = conn.execute("SELECT count(*) FROM sync_outboxevent WHERE state = 'pending'").fetchone()[0]
             size = conn.execute("SELECT pg_total_relation_size('sync_outboxevent')").fetchone()[0]
@@ -232,6 +265,7 @@ def main():
                          ("edge-bench",))[0]
         audit = hub.query("SELECT count(*) FROM core_auditevent WHERE actor_name = 'bench'")[0][0]
         wells = hub.query("SELECT count(*) FROM wells_well WHERE uwi LIKE 'BUWI-%%'")[0][0]
+        journal = hub.query("SELECT count(*) FROM alarms_alarmjournal")[0][0]
         inner = max(float(out.split("seconds=")[1].split()[0]) for out, _ in outputs if "seconds=" in out)
         rate = total / inner
         print(f"drained {total:,} events in {inner:.1f} s: {rate:,.0f} events/s "
@@ -241,7 +275,8 @@ def main():
         print(f"ratios: drain / raw outbox COPY = {rate / copy_rate:.2f}, drain / raw audit-row COPY = "
               f"{rate / audit_rate:.2f}; target 20,000 events/s: {'met' if rate >= 20_000 else 'NOT met'}")
         print(f"hub: {rows[0]:,} received, {rows[1]:,} distinct, duplicates {rows[0] - rows[1]}, "
-              f"lost {total - rows[1]}, not delivered at the edge {left}; {audit:,} audit rows, {wells:,} wells")
+              f"lost {total - rows[1]}, not delivered at the edge {left}; {audit:,} audit rows, "
+              f"{journal:,} alarm-journal rows, {wells:,} wells")
         ok = rows[0] == rows[1] == total and left == 0
         print("ZERO LOSS, ZERO DUPLICATES" if ok else "MISMATCH", flush=True)
         print_cpu(cpu0, cpu1, total, elapsed)
