@@ -15,8 +15,8 @@ echo "== makemigrations --check"
 DEBUG=1 VAR_DIR="$(mktemp -d)" $PY manage.py makemigrations --check --dry-run
 echo "== pytest (PostgreSQL)"
 # Two workers (pytest-xdist): most of the suite waits on real servers and child processes, so two run well on two
-# cores. Each worker is its own session with its own PostgreSQL/Redis/Mosquitto (tests/conftest.py); tests marked
-# xdist_group share a worker and so its session fixtures (tests/ops/conftest.py). PYTEST_WORKERS=0: one process.
-$PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+# cores. Each worker is its own session with its own PostgreSQL/Redis/Mosquitto (tests/conftest.py).
+# PYTEST_WORKERS=0 runs in one process.
+$PY -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
 echo "== pytest (SQLite pass: the embedded default)"
 WELLSITE_TEST_DB=sqlite $PY -m pytest tests/core tests/accounts -m "not postgres_only" -p no:randomly

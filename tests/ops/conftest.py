@@ -10,15 +10,6 @@ import pytest
 from tests.ops.helpers import MAKE_DATA, manage
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``--dist loadgroup``, deploy/scripts/test.sh) the tests of the template box share one
-    worker, so the template (a migrate in a child process, ~15 s) and the module's backup are made once, not on
-    each worker. Without xdist the mark does nothing."""
-    for item in items:
-        if "sqlite_template" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("ops-sqlite-template"))
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     """VAR_DIR of a migrated SQLite box with a field FX and 25 sites (do not modify: copy it)."""
