@@ -57,7 +57,7 @@ from pathlib import Path
 from scada.drivers.base import Driver
 from scada.protocols import csv_directories
 from scada.runtime.config import TagConfig
-from scada.runtime.dbthread import db_guarded
+from scada.runtime.dbthread import db_guarded, shut_down_db_thread
 from scada.runtime.samples import BAD, GOOD, UNCERTAIN, Sample, mark_historical
 
 log = logging.getLogger("scada.csv")
@@ -397,12 +397,6 @@ def _tag_units(keys: list[int]) -> dict[int, str]:
     return dict(Tag.objects.filter(key__in=keys).values_list("key", "unit"))
 
 
-def _close_connection() -> None:
-    from django.db import connection
-
-    connection.close()
-
-
 def move_unique(src: Path, directory: Path, mark: str) -> Path:
     """Move ``src`` into ``directory`` without overwriting: name, else name.<mark>[-n].ext."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -477,11 +471,7 @@ class CsvDriver(Driver):
     async def close(self) -> None:
         self._stop.set()
         db, self._db = self._db, None
-        if db is not None:
-            try:
-                await asyncio.get_running_loop().run_in_executor(db, _close_connection)
-            finally:
-                db.shutdown(wait=False)
+        await shut_down_db_thread(db)
 
     # -- scanning -------------------------------------------------------------------------------------------------
     def _settled(self) -> list[Path]:

@@ -28,16 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import Error as DatabaseError
 
 from scada.drivers.base import Driver
-from scada.runtime.dbthread import db_guarded
+from scada.runtime.dbthread import db_guarded, shut_down_db_thread
 from scada.runtime.samples import Sample, mark_historical
 
 log = logging.getLogger("scada.ingest")
-
-
-def _close_connection() -> None:
-    from django.db import connection
-
-    connection.close()
 
 
 class HttpIngestDriver(Driver):
@@ -111,8 +105,4 @@ class HttpIngestDriver(Driver):
         if hasattr(self, "_stop"):
             self._stop.set()
         db, self._db = self._db, None
-        if db is not None:
-            try:
-                await asyncio.get_running_loop().run_in_executor(db, _close_connection)
-            finally:
-                db.shutdown(wait=False)
+        await shut_down_db_thread(db)

@@ -16,3 +16,22 @@ def db_guarded(fn, *args, **kwargs):
         if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
             connection.close()
         raise
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    connection.close()
+
+
+async def shut_down_db_thread(executor) -> None:
+    """Close the database connection of a driver's one-thread executor (on that thread: connections are per thread),
+    then shut the executor down. ``executor`` may be None (the driver never connected)."""
+    import asyncio
+
+    if executor is None:
+        return
+    try:
+        await asyncio.get_running_loop().run_in_executor(executor, _close_connection)
+    finally:
+        executor.shutdown(wait=False)
