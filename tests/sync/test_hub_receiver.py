@@ -162,6 +162,10 @@ def test_malformed_bodies_get_the_error_envelope(hub, settings):
     big = [event("wells.field", field_payload(f"FZ{i}"), sequence=i) for i in range(200)]
     resp = push(hub, token, big)
     assert resp.status_code == 413
+    assert resp.json()["error"] == "payload_too_large" and resp.json()["max_bytes"] == 2048
+    # Small once compressed, over the limit once gunzipped: refused too (a zip bomb cannot fill the hub's memory).
+    resp = push(hub, token, [], raw=gz({"events": [], "pad": "x" * 10_000}))
+    assert resp.status_code == 413 and resp.json()["max_bytes"] == 2048
 
 
 def test_push_is_refused_on_an_edge(db, settings):

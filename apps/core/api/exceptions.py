@@ -46,6 +46,37 @@ def envelope(code: str, message: str, details: list | None = None) -> dict:
     return {"error": code, "message": message, "details": details or []}
 
 
+class PayloadTooLarge(exceptions.APIException):
+    """413 ``payload_too_large``; the envelope carries the limit as ``max_bytes``."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self, limit: int, size: int | None = None, advice: str = "Send less per request.",
+                 setting: str = ""):
+        said = f"The body is {size:,} bytes" if size is not None else f"The body is over {limit:,} bytes"
+        named = f" ({setting})" if setting else ""
+        super().__init__(f"{said}; this endpoint takes at most {limit:,} bytes{named}. {advice}")
+        self.envelope_extra = {"max_bytes": limit}
+
+
+def read_limited_body(request, limit: int, setting: str = "", advice: str = "Send less per request.") -> bytes:
+    """The raw request body, refusing more than ``limit`` bytes with 413: a declared Content-Length over the limit
+    before anything is read, and a body without one (chunked) by reading at most one byte past the limit. For views
+    that read their own body: Django's ``HttpRequest.body`` refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE
+    (2.5 MB) with a bare 400 page, and DRF skips a body that has no Content-Length."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("The Content-Length header is not a number.") from None
+    if declared > limit:
+        raise PayloadTooLarge(limit, declared, advice, setting)
+    raw = getattr(request, "_request", request).read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLarge(limit, None, advice, setting)
+    return raw
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the object."

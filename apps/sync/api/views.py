@@ -16,21 +16,16 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.exceptions import PayloadTooLarge, read_limited_body
 from apps.sync import services, telemetry
 from apps.sync.choices import EventState, Outcome
 from apps.sync.client import AUTH_SCHEME
 from apps.sync.models import EdgeCredential, OutboxEvent
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The batch is too large: send fewer events per request."
-    default_code = "payload_too_large"
 
 
 class EdgeTokenAuthentication(BaseAuthentication):
@@ -66,9 +61,8 @@ def _hub_only():
 def read_json_body(request) -> dict:
     """The JSON body, gunzipped if Content-Encoding is gzip, refusing anything above SYNC_MAX_BODY_BYTES."""
     limit = settings.SYNC_MAX_BODY_BYTES
-    raw = request._request.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge()
+    advice = "Send fewer events per request (SYNC_BATCH_MAX_BYTES on the edge)."
+    raw = read_limited_body(request, limit, "SYNC_MAX_BODY_BYTES", advice)
     if request.headers.get("Content-Encoding", "").lower() == "gzip":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
@@ -76,7 +70,7 @@ def read_json_body(request) -> dict:
         except zlib.error:
             raise exceptions.ParseError("The body is not valid gzip.")
         if len(raw) > limit or inflater.unconsumed_tail:
-            raise PayloadTooLarge()
+            raise PayloadTooLarge(limit, None, "Once gunzipped. " + advice, "SYNC_MAX_BODY_BYTES")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.api.exceptions import read_limited_body
 from scada.ingest import services
 from scada.ingest.models import DeadLetter, IngestBuffer
 from scada.ingest.schema import INGEST_SCHEMA
@@ -26,19 +27,6 @@ class IngestResultSerializer(serializers.Serializer):
     rejected_count = serializers.IntegerField()
     processing_time_ms = serializers.FloatField()
     rejected = serializers.ListField(child=serializers.DictField())
-
-
-class PayloadTooLarge(exceptions.APIException):
-    """413 ``payload_too_large`` with ``max_bytes`` in the error envelope."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-
-    def __init__(self, limit: int, size: int | None = None):
-        said = f"The body is {size:,} bytes" if size is not None else f"The body is over {limit:,} bytes"
-        super().__init__(f"{said}; this endpoint takes at most {limit:,} bytes (INGEST_MAX_BODY_BYTES). "
-                         f"Send fewer data points per request.")
-        self.envelope_extra = {"max_bytes": limit}
 
 
 class IngestRateThrottle(SimpleRateThrottle):
@@ -66,22 +54,10 @@ class IngestRateThrottle(SimpleRateThrottle):
 
 
 def read_json_body(request):
-    """The parsed JSON body, refusing more than INGEST_MAX_BODY_BYTES with 413: a declared Content-Length over the
-    limit before reading anything, and a body without one (chunked) by reading at most one byte past the limit.
-
-    The view reads its body itself because DRF's JSONParser goes through ``HttpRequest.body``, which refuses anything
-    over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) with a bare 400 page, and which DRF skips altogether when there
-    is no Content-Length. Parsing is still DRF's JSONParser (same charset handling, NaN refused, same parse_error)."""
-    limit = settings.INGEST_MAX_BODY_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise exceptions.ParseError("The Content-Length header is not a number.") from None
-    if declared > limit:
-        raise PayloadTooLarge(limit, declared)
-    raw = request._request.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(limit)
+    """The parsed JSON body, at most INGEST_MAX_BODY_BYTES (413 above; apps.core.api.exceptions.read_limited_body).
+    Parsing is still DRF's JSONParser (same charset handling, NaN refused, same parse_error)."""
+    raw = read_limited_body(request, settings.INGEST_MAX_BODY_BYTES, "INGEST_MAX_BODY_BYTES",
+                            "Send fewer data points per request.")
     if not raw:
         return {}  # as DRF: an empty body is an empty object, and the schema names what is missing
     parser = request.negotiator.select_parser(request, request.parsers)
