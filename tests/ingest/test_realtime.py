@@ -293,6 +293,26 @@ def test_more_than_n_requests_a_minute_per_client_is_429(ingest_tags, api_for, s
     assert IngestBuffer.objects.count() == 5
 
 
+def test_the_rate_limit_fails_open_while_its_redis_is_away(ingest_tags, api_for, settings, caplog):
+    """Redis restarting must not turn every push into a 500: the points are let through (they are stored in
+    PostgreSQL) and the missing limit is logged."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+    settings.INGEST_RATE_PER_MINUTE = 1
+    scada = api_for("scada")
+    with caplog.at_level("WARNING", logger="scada.ingest"):
+        for _ in range(2):
+            answer = scada.post(URL, body(point()), format="json")
+            assert answer.status_code == 200, answer.content
+    assert IngestBuffer.objects.count() == 2
+    assert "rate limit not applied" in caplog.text
+
+
 def test_the_ingest_limits_are_in_the_openapi_schema(personas, client):
     import yaml
 

@@ -1,4 +1,6 @@
 import io
+import logging
+import time
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +16,8 @@ from apps.core.api.exceptions import read_limited_body
 from scada.ingest import services
 from scada.ingest.models import DeadLetter, IngestBuffer
 from scada.ingest.schema import INGEST_SCHEMA
+
+log = logging.getLogger("scada.ingest")
 
 OPENAPI_SCHEMA = {k: v for k, v in INGEST_SCHEMA.items() if k != "$schema"}  # OpenAPI 3.0 has no $schema keyword
 
@@ -43,6 +47,21 @@ class IngestRateThrottle(SimpleRateThrottle):
 
     def get_ident(self, request):
         return request.META.get("REMOTE_ADDR") or "unknown"
+
+    def allow_request(self, request, view):
+        """Fails open: with the cache away (Redis restarting) the request is let through and logged, not answered 500.
+        The limit protects the box from a runaway client; refusing every push while Redis restarts would lose the
+        field's data instead (the points themselves go to PostgreSQL)."""
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - any cache backend's connection error
+            now = time.monotonic()
+            if now - IngestRateThrottle._last_warning > 60:
+                IngestRateThrottle._last_warning = now
+                log.warning("ingest rate limit not applied: its cache is unavailable (%s)", exc)
+            return True
+
+    _last_warning = float("-inf")
 
     def get_cache_key(self, request, view):
         user = getattr(request, "user", None)
